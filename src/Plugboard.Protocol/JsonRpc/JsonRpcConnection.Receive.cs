@@ -1,0 +1,340 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Plugboard.Protocol.Transports;
+
+namespace Plugboard.Protocol.JsonRpc;
+
+/// <summary>The reader loop: framing → parse → validate → dispatch.</summary>
+public sealed partial class JsonRpcConnection
+{
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 128 };
+
+    private async Task ReadLoopAsync()
+    {
+        var reason = DisconnectReason.RemoteClosed;
+        var description = "The peer closed the connection.";
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                var read = await _transport.ReadAsync(_lifetime.Token).ConfigureAwait(false);
+                if (read.Status == TransportReadStatus.EndOfStream)
+                {
+                    break;
+                }
+
+                if (read.Status == TransportReadStatus.Oversized)
+                {
+                    _logger.MessageTooLarge(read.DeclaredLength, _transport.MaxMessageSize);
+                    var tooLarge = JsonRpcException.WithData(
+                        JsonRpcErrorCodes.MessageTooLarge,
+                        $"A message of {read.DeclaredLength} bytes exceeds the limit of {_transport.MaxMessageSize} bytes and was discarded.",
+                        ("size", read.DeclaredLength.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                        ("limit", _transport.MaxMessageSize.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                    await SendOrCollectAsync(SerializeError(RequestId.Null, tooLarge), null).ConfigureAwait(false);
+                    continue;
+                }
+
+                var reply = ProcessMessage(read.Message);
+                _transport.AdvanceMessage();
+                if (reply is not null)
+                {
+                    // Errors the reader answers itself are awaited, so a peer flooding bad input is slowed to our pace.
+                    await SendOrCollectAsync(reply, null).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_lifetime.IsCancellationRequested)
+        {
+            reason = DisconnectReason.LocalDispose;
+            description = "The connection was closed by this side.";
+        }
+        catch (JsonRpcFramingException ex)
+        {
+            reason = DisconnectReason.ProtocolViolation;
+            description = ex.Message;
+            error = ex;
+        }
+        catch (Exception ex)
+        {
+            reason = IsDisconnected ? DisconnectReason.LocalDispose : DisconnectReason.TransportError;
+            description = $"Reading from the transport failed: {ex.Message}";
+            error = ex;
+        }
+
+        Terminate(reason, description, error);
+        await DisposeTransportAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Handles one framed message; returns an error response the reader must send, if any.</summary>
+    private PooledBufferWriter? ProcessMessage(ReadOnlySequence<byte> message)
+    {
+        if (_logger.IsEnabled(LogLevel.Trace))
+        {
+            _logger.MessageReceived(Encoding.UTF8.GetString(message));
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = message.IsSingleSegment
+                ? JsonDocument.Parse(message.First, DocumentOptions)
+                : JsonDocument.Parse(message, DocumentOptions);
+        }
+        catch (JsonException ex)
+        {
+            _logger.ParseError(message.Length, ex.Message);
+            return SerializeError(RequestId.Null, JsonRpcException.WithData(JsonRpcErrorCodes.ParseError, $"Parse error: {ex.Message}", ("detail", ex.Message)));
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Array)
+            {
+                return ProcessSingle(root, null);
+            }
+
+            if (root.GetArrayLength() == 0)
+            {
+                _logger.InvalidRequest("empty batch");
+                return SerializeError(RequestId.Null, new JsonRpcException(JsonRpcErrorCodes.InvalidRequest, "Invalid Request: an empty batch."));
+            }
+
+            var batch = new BatchCollector();
+            foreach (var element in root.EnumerateArray())
+            {
+                var immediate = ProcessSingle(element, batch);
+                if (immediate is not null)
+                {
+                    batch.Expect();
+                    batch.Add(immediate);
+                }
+            }
+
+            // Release the guard count; if every response is already in (or there are none), the batch completes here.
+            return batch.Add(null);
+        }
+    }
+
+    /// <summary>Handles one request, notification or response; returns an immediate error response, if any.</summary>
+    private PooledBufferWriter? ProcessSingle(JsonElement message, BatchCollector? batch)
+    {
+        if (message.ValueKind != JsonValueKind.Object)
+        {
+            return InvalidRequest(RequestId.Null, $"expected a JSON object, got {message.ValueKind}");
+        }
+
+        var hasId = message.TryGetProperty("id"u8, out var idElement);
+        var id = RequestId.Null;
+        var idValid = hasId && RequestId.TryParse(idElement, out id);
+        if (!message.TryGetProperty("jsonrpc"u8, out var version) || version.ValueKind != JsonValueKind.String || !version.ValueEquals("2.0"u8))
+        {
+            return InvalidRequest(idValid ? id : RequestId.Null, "the \"jsonrpc\" member must be exactly \"2.0\"");
+        }
+
+        if (hasId && !idValid)
+        {
+            return InvalidRequest(RequestId.Null, "the \"id\" member must be a string, a number or null");
+        }
+
+        if (!message.TryGetProperty("method"u8, out var methodElement))
+        {
+            var hasResult = message.TryGetProperty("result"u8, out var result);
+            var hasError = message.TryGetProperty("error"u8, out var errorElement);
+            if (hasId && hasResult != hasError)
+            {
+                ProcessResponse(id, hasResult ? result : null, hasError ? errorElement : null);
+                return null;
+            }
+
+            return InvalidRequest(idValid ? id : RequestId.Null, "a request needs a \"method\"; a response needs an \"id\" and exactly one of \"result\" and \"error\"");
+        }
+
+        if (methodElement.ValueKind != JsonValueKind.String)
+        {
+            return InvalidRequest(id, "the \"method\" member must be a string");
+        }
+
+        JsonElement? parameters = null;
+        if (message.TryGetProperty("params"u8, out var paramsElement))
+        {
+            if (paramsElement.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array))
+            {
+                return hasId ? InvalidRequest(id, "the \"params\" member must be an object or an array") : null;
+            }
+
+            parameters = paramsElement;
+        }
+
+        var method = methodElement.GetString()!;
+        if (!hasId)
+        {
+            ProcessNotification(method, parameters);
+            return null;
+        }
+
+        return ProcessRequest(method, id, parameters, batch);
+    }
+
+    private PooledBufferWriter? ProcessRequest(string method, RequestId id, JsonElement? parameters, BatchCollector? batch)
+    {
+        if (!_handlers.TryGetValue(method, out var handler))
+        {
+            return SerializeError(id, JsonRpcException.WithData(JsonRpcErrorCodes.MethodNotFound, $"Method not found: '{method}'.", ("method", method)));
+        }
+
+        if (_closing)
+        {
+            return SerializeError(id, new JsonRpcException(JsonRpcErrorCodes.ShuttingDown, $"The connection is shutting down; '{method}' was not run."));
+        }
+
+        if (Interlocked.Increment(ref _inboundCount) > _options.MaxConcurrentRequests)
+        {
+            Interlocked.Decrement(ref _inboundCount);
+            _logger.TooManyRequests(method, _options.MaxConcurrentRequests);
+            return SerializeError(id, new JsonRpcException(JsonRpcErrorCodes.TooManyRequests, $"Too many requests in flight (limit {_options.MaxConcurrentRequests}); retry '{method}' later."));
+        }
+
+        var call = handler.Bind(this, method, id, parameters, batch, out var error);
+        if (call is null)
+        {
+            Interlocked.Decrement(ref _inboundCount);
+            return SerializeError(id, error!);
+        }
+
+        batch?.Expect();
+        _inbound.TryAdd(id, call);
+        Schedule(call);
+        return null;
+    }
+
+    private void ProcessNotification(string method, JsonElement? parameters)
+    {
+        switch (method)
+        {
+            case CancelRequestMethod:
+                if (parameters is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty("id"u8, out var idElement)
+                    && RequestId.TryParse(idElement, out var id) && _inbound.TryGetValue(id, out var call))
+                {
+                    try
+                    {
+                        call.Cancellation?.Cancel();
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // The request completed meanwhile.
+                    }
+                }
+
+                return;
+            case ProgressMethod:
+                DeliverProgress(parameters);
+                return;
+        }
+
+        if (!_handlers.TryGetValue(method, out var handler))
+        {
+            _logger.UnknownNotification(method);
+            return;
+        }
+
+        var work = handler.Bind(this, method, null, parameters, null, out var error);
+        if (work is null)
+        {
+            _logger.NotificationFailed(method, error!.Message);
+            return;
+        }
+
+        Schedule(work);
+    }
+
+    private void DeliverProgress(JsonElement? parameters)
+    {
+        if (parameters is not { ValueKind: JsonValueKind.Object } p || !p.TryGetProperty("token"u8, out var tokenElement) || !p.TryGetProperty("value"u8, out var value))
+        {
+            _logger.NotificationFailed(ProgressMethod, "expected params {\"token\": ..., \"value\": ...}");
+            return;
+        }
+
+        ProgressToken token;
+        try
+        {
+            token = tokenElement.Deserialize(ProtocolJsonContext.Default.ProgressToken);
+        }
+        catch (JsonException ex)
+        {
+            _logger.NotificationFailed(ProgressMethod, ex.Message);
+            return;
+        }
+
+        if (!_progress.TryGetValue(token, out var sink))
+        {
+            _logger.UnknownProgressToken(token.Value);
+            return;
+        }
+
+        try
+        {
+            sink.Report(value);
+        }
+        catch (Exception ex)
+        {
+            _logger.NotificationFailed(ProgressMethod, ex.Message);
+        }
+    }
+
+    private void ProcessResponse(RequestId id, JsonElement? result, JsonElement? error)
+    {
+        if (id.Number is not { } number || !_pending.TryRemove(number, out var call))
+        {
+            _logger.UnexpectedResponse(id.ToString());
+            return;
+        }
+
+        if (result is { } value)
+        {
+            call.SetResult(value);
+            return;
+        }
+
+        call.SetException(ReadError(error!.Value));
+    }
+
+    private static JsonRpcException ReadError(JsonElement error)
+    {
+        if (error.ValueKind != JsonValueKind.Object
+            || !error.TryGetProperty("code"u8, out var codeElement)
+            || !codeElement.TryGetInt32(out var code))
+        {
+            return new JsonRpcException(JsonRpcErrorCodes.InternalError, $"The peer sent a malformed error object: {Truncate(error.GetRawText())}");
+        }
+
+        var message = error.TryGetProperty("message"u8, out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "(no message)";
+        JsonElement? data = error.TryGetProperty("data"u8, out var d) ? d.Clone() : null;
+        return new JsonRpcException(code, message, data);
+    }
+
+    private PooledBufferWriter InvalidRequest(RequestId id, string detail)
+    {
+        _logger.InvalidRequest(detail);
+        return SerializeError(id, JsonRpcException.WithData(JsonRpcErrorCodes.InvalidRequest, $"Invalid Request: {detail}.", ("detail", detail)));
+    }
+
+    private void Schedule(InboundCall call)
+    {
+        if (_orderedQueue is not null)
+        {
+            _orderedQueue.Writer.TryWrite(call);
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(call, preferLocal: false);
+        }
+    }
+
+    private static string Truncate(string text) => text.Length <= 200 ? text : string.Concat(text.AsSpan(0, 200), "...");
+}
