@@ -54,7 +54,7 @@ public sealed class JsonRpcConnectionOptions
     public static JsonSerializerOptions CreateDefaultSerializerOptions() => new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        TypeInfoResolver = JsonTypeInfoResolver.Combine(ProtocolJsonContext.Default, new DefaultJsonTypeInfoResolver()),
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(ProtocolJsonContext.Default, Contracts.ContractsJsonContext.Default, new DefaultJsonTypeInfoResolver()),
     };
 
     internal void Validate()
