@@ -1,0 +1,258 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Plugboard.Protocol.Contracts;
+using Plugboard.Protocol.JsonRpc;
+
+namespace Plugboard.Runtime.Supervision;
+
+/// <summary>
+/// Keeps one plugin running: start and handshake, ping, crash detection, restart with exponential backoff and
+/// jitter, a crash budget after which the plugin is Failed, and graceful stop.
+/// </summary>
+internal sealed class PluginSupervisor : IAsyncDisposable
+{
+    private readonly SupervisorOptions _options;
+    private readonly JsonRpcConnectionOptions _rpcOptions;
+    private readonly Action<PluginSupervisor, JsonRpcConnection> _registerRuntimeApi;
+    private readonly ILogger _logger;
+    private readonly Queue<DateTimeOffset> _crashes = new();
+    private readonly Lock _lock = new();
+    private CancellationTokenSource? _runCancellation;
+    private CancellationTokenSource? _instanceStop;
+    private Task? _loop;
+    private PluginProcess? _instance;
+    private TaskCompletionSource _running = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public PluginSupervisor(PluginLaunchSpec spec, SupervisorOptions options, JsonRpcConnectionOptions rpcOptions, Action<PluginSupervisor, JsonRpcConnection> registerRuntimeApi, ILogger logger)
+    {
+        Spec = spec;
+        _options = options;
+        _rpcOptions = rpcOptions;
+        _registerRuntimeApi = registerRuntimeApi;
+        _logger = logger;
+        Stderr = new StderrCapture(options.StderrLines, logger);
+    }
+
+    /// <summary>Raised on every state transition.</summary>
+    public event EventHandler<PluginStateChangedEventArgs>? StateChanged;
+
+    public PluginLaunchSpec Spec { get; }
+
+    public PluginState State { get; private set; } = PluginState.Stopped;
+
+    public string? LastError { get; private set; }
+
+    public StderrCapture Stderr { get; }
+
+    public int RestartCount { get; private set; }
+
+    /// <summary>The handshake of the current instance, when Running.</summary>
+    public InitializeResult? Handshake => _instance?.Handshake;
+
+    /// <summary>The connection of the current instance, when Running.</summary>
+    public JsonRpcConnection? Connection => State == PluginState.Running ? _instance?.Connection : null;
+
+    /// <summary>The process id of the current instance.</summary>
+    public int? ProcessId => _instance?.ProcessId;
+
+    /// <summary>Starts supervising (idempotent while running).</summary>
+    public void Start()
+    {
+        lock (_lock)
+        {
+            if (_loop is { IsCompleted: false })
+            {
+                return;
+            }
+
+            _crashes.Clear();
+            LastError = null;
+            _runCancellation = new CancellationTokenSource();
+            _loop = Task.Run(() => RunAsync(_runCancellation.Token));
+        }
+    }
+
+    /// <summary>Completes when the plugin is Running (or throws when it Failed or was stopped first).</summary>
+    public Task WaitUntilRunningAsync(CancellationToken cancellationToken) => _running.Task.WaitAsync(cancellationToken);
+
+    /// <summary>Stops the plugin gracefully and ends supervision.</summary>
+    public async Task StopAsync(PluginState finalState = PluginState.Stopped)
+    {
+        Task? loop;
+        lock (_lock)
+        {
+            loop = _loop;
+            _runCancellation?.Cancel();
+            _instanceStop?.Cancel();
+        }
+
+        if (loop is not null)
+        {
+            await loop.ConfigureAwait(false);
+        }
+
+        if (State != PluginState.Failed || finalState == PluginState.Disabled)
+        {
+            SetState(finalState, null);
+        }
+    }
+
+    /// <summary>Restarts the plugin now (a deliberate restart does not count against the crash budget).</summary>
+    public async Task RestartAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        Start();
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    private async Task RunAsync(CancellationToken cancellation)
+    {
+        var consecutive = 0;
+        while (!cancellation.IsCancellationRequested)
+        {
+            SetState(PluginState.Starting, null);
+            string reason;
+            var startedAt = DateTimeOffset.UtcNow;
+            try
+            {
+                var instance = await PluginProcess.StartAsync(Spec, _options, _rpcOptions, Stderr, c => _registerRuntimeApi(this, c), _logger, cancellation).ConfigureAwait(false);
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+                lock (_lock)
+                {
+                    _instance = instance;
+                    _instanceStop = stop;
+                }
+
+                SetState(PluginState.Running, null);
+                var (end, why) = await instance.MonitorAsync(_options, stop.Token).ConfigureAwait(false);
+                if (end == InstanceEnd.StopRequested)
+                {
+                    await instance.StopAsync(_options).ConfigureAwait(false);
+                    return;
+                }
+
+                if (end == InstanceEnd.Unresponsive)
+                {
+                    RuntimeLog.Unresponsive(_logger, Spec.Id, (long)_options.PingTimeout.TotalMilliseconds);
+                    SetState(PluginState.Unresponsive, why);
+                }
+
+                await instance.KillAsync().ConfigureAwait(false);
+                reason = why;
+            }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (PluginStartException ex) when (ex.IsPermanent)
+            {
+                Fail(ex.Message);
+                return;
+            }
+            catch (PluginStartException ex)
+            {
+                reason = ex.Message;
+            }
+            finally
+            {
+                lock (_lock)
+                {
+                    _instanceStop = null;
+                }
+            }
+
+            // A plugin that ran well for a while starts its backoff from the beginning again.
+            if (DateTimeOffset.UtcNow - startedAt > _options.CrashWindow)
+            {
+                consecutive = 0;
+            }
+
+            if (RecordCrash())
+            {
+                Fail(string.Create(CultureInfo.InvariantCulture, $"{_options.CrashBudget} crashes within {_options.CrashWindow.TotalMinutes:0.#} min (crash budget); last: {reason}"));
+                return;
+            }
+
+            consecutive++;
+            RestartCount++;
+            var delay = BackoffDelay(consecutive);
+            LastError = reason;
+            RuntimeLog.Crashed(_logger, Spec.Id, reason, consecutive, (long)delay.TotalMilliseconds, FormatTail());
+            SetState(PluginState.Restarting, reason);
+            try
+            {
+                await Task.Delay(delay, cancellation).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private bool RecordCrash()
+    {
+        var now = DateTimeOffset.UtcNow;
+        _crashes.Enqueue(now);
+        while (_crashes.Count > 0 && now - _crashes.Peek() > _options.CrashWindow)
+        {
+            _crashes.Dequeue();
+        }
+
+        return _crashes.Count >= _options.CrashBudget;
+    }
+
+    private TimeSpan BackoffDelay(int attempt)
+    {
+        var exponential = _options.RestartBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 20));
+        var capped = Math.Min(exponential, _options.RestartMaxDelay.TotalMilliseconds);
+        var jitter = 0.8 + (Random.Shared.NextDouble() * 0.4);
+        return TimeSpan.FromMilliseconds(capped * jitter);
+    }
+
+    private void Fail(string reason)
+    {
+        LastError = reason;
+        RuntimeLog.Failed(_logger, Spec.Id, reason, FormatTail());
+        SetState(PluginState.Failed, reason);
+    }
+
+    private string FormatTail()
+    {
+        var tail = Stderr.Tail(10);
+        return tail.Count == 0 ? " (none)" : Environment.NewLine + "  " + string.Join(Environment.NewLine + "  ", tail);
+    }
+
+    private void SetState(PluginState state, string? reason)
+    {
+        PluginState previous;
+        lock (_lock)
+        {
+            previous = State;
+            if (previous == state)
+            {
+                return;
+            }
+
+            State = state;
+            if (state == PluginState.Running)
+            {
+                _running.TrySetResult();
+            }
+            else if (previous == PluginState.Running || _running.Task.IsCompleted)
+            {
+                _running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            if (state is PluginState.Failed or PluginState.Stopped or PluginState.Disabled)
+            {
+                _running.TrySetException(new InvalidOperationException($"Plugin {Spec.Id} is {state}{(reason is null ? string.Empty : ": " + reason)}"));
+                _running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+
+        RuntimeLog.StateChanged(_logger, Spec.Id, state, reason is null ? string.Empty : $" ({reason})");
+        StateChanged?.Invoke(this, new PluginStateChangedEventArgs(Spec.Id, previous, state, reason));
+    }
+}
