@@ -240,6 +240,8 @@ public sealed class SqliteStorage : IPlugboardStorage, IAsyncDisposable, IDispos
         try
         {
             await using var connection = await OpenAsync(cancellationToken);
+            // BEGIN IMMEDIATE: take the database's write lock up front, so a read inside the transaction (the
+            // version check of compare-and-set) cannot be invalidated by another process before the write.
             await using var transaction = connection.BeginTransaction(deferred: false);
             var result = await write(connection, transaction);
             await transaction.CommitAsync(cancellationToken);
