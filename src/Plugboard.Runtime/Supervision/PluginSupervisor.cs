@@ -72,6 +72,12 @@ internal sealed class PluginSupervisor : IAsyncDisposable
         }
     }
 
+    /// <summary>Marks a plugin that must not start (e.g. invalid configuration) as Failed.</summary>
+    public void MarkFailed(string reason) => Fail(reason);
+
+    /// <summary>Marks a plugin as Disabled without starting it.</summary>
+    public void MarkDisabled() => SetState(PluginState.Disabled, null);
+
     /// <summary>Completes when the plugin is Running (or throws when it Failed or was stopped first).</summary>
     public Task WaitUntilRunningAsync(CancellationToken cancellationToken) => _running.Task.WaitAsync(cancellationToken);
 
