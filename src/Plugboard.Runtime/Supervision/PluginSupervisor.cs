@@ -70,6 +70,9 @@ internal sealed class PluginSupervisor : IAsyncDisposable
             _runCancellation = new CancellationTokenSource();
             _loop = Task.Run(() => RunAsync(_runCancellation.Token));
         }
+
+        // Leave Stopped/Disabled/Failed at once, so a caller can wait for Running right after Start.
+        SetState(PluginState.Starting, null);
     }
 
     /// <summary>Marks a plugin that must not start (e.g. invalid configuration) as Failed.</summary>

@@ -146,8 +146,8 @@ def handle(msg):
         elif tool == "crash":
             os._exit(3)
         elif tool == "hang":
-            frozen.set()
             respond(msg_id, {"frozen": True})
+            frozen.set()
         elif tool == "config":
             respond(msg_id, config)
         elif tool == "env":
