@@ -21,6 +21,7 @@ internal sealed class PluginSupervisor : IAsyncDisposable
     private CancellationTokenSource? _instanceStop;
     private Task? _loop;
     private PluginProcess? _instance;
+    private AttachedInstance? _attached;
     private TaskCompletionSource _running = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public PluginSupervisor(PluginLaunchSpec spec, SupervisorOptions options, JsonRpcConnectionOptions rpcOptions, Action<PluginSupervisor, JsonRpcConnection> registerRuntimeApi, ILogger logger)
@@ -46,21 +47,24 @@ internal sealed class PluginSupervisor : IAsyncDisposable
 
     public int RestartCount { get; private set; }
 
-    /// <summary>The handshake of the current instance, when Running.</summary>
-    public InitializeResult? Handshake => _instance?.Handshake;
+    /// <summary>The handshake of the current instance (a debug-attached one first), when Running.</summary>
+    public InitializeResult? Handshake => _attached?.Handshake ?? _instance?.Handshake;
 
-    /// <summary>The connection of the current instance, when Running.</summary>
-    public JsonRpcConnection? Connection => State == PluginState.Running ? _instance?.Connection : null;
+    /// <summary>The connection of the current instance (a debug-attached one first), when Running.</summary>
+    public JsonRpcConnection? Connection => State == PluginState.Running ? _attached?.Connection ?? _instance?.Connection : null;
 
-    /// <summary>The process id of the current instance.</summary>
-    public int? ProcessId => _instance?.ProcessId;
+    /// <summary>The process id of the current instance (of a debug-attached one only if it said so).</summary>
+    public int? ProcessId => _attached is { } attached ? attached.ProcessId : _instance?.ProcessId;
+
+    /// <summary>Whether a debug-attached process stands in for the supervised one (see PlugboardRuntime.Debug.cs).</summary>
+    public bool IsAttached => _attached is not null;
 
     /// <summary>Starts supervising (idempotent while running).</summary>
     public void Start()
     {
         lock (_lock)
         {
-            if (_loop is { IsCompleted: false })
+            if (_loop is { IsCompleted: false } || _attached is not null)
             {
                 return;
             }
@@ -100,6 +104,11 @@ internal sealed class PluginSupervisor : IAsyncDisposable
             await loop.ConfigureAwait(false);
         }
 
+        if (Interlocked.Exchange(ref _attached, null) is { } attached)
+        {
+            await attached.Connection.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (State != PluginState.Failed || finalState == PluginState.Disabled)
         {
             SetState(finalState, null);
@@ -114,6 +123,58 @@ internal sealed class PluginSupervisor : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    /// <summary>
+    /// Debug attach: ends supervision of the process (stopping it gracefully) and lets <paramref name="connection"/>, an
+    /// externally started instance that completed its handshake, serve as this plugin until <see cref="Detach"/> or
+    /// <see cref="StopAsync"/>. A previously attached instance is disconnected.
+    /// </summary>
+    public async Task AttachAsync(JsonRpcConnection connection, InitializeResult handshake, int? processId)
+    {
+        Task? loop;
+        lock (_lock)
+        {
+            loop = _loop;
+            _runCancellation?.Cancel();
+            _instanceStop?.Cancel();
+        }
+
+        if (loop is not null)
+        {
+            await loop.ConfigureAwait(false);
+        }
+
+        var previous = Interlocked.Exchange(ref _attached, new AttachedInstance(connection, handshake, processId));
+        if (previous is not null)
+        {
+            await previous.Connection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        LastError = null;
+        SetState(PluginState.Starting, "debug session attaching");
+        SetState(PluginState.Running, "debug session attached");
+    }
+
+    /// <summary>
+    /// Debug attach: forgets the attached instance if it is still <paramref name="connection"/> and marks the plugin
+    /// Restarting; supervision stays paused until <see cref="Start"/>. Returns false when the instance was already
+    /// replaced or stopped.
+    /// </summary>
+    public bool Detach(JsonRpcConnection connection, string reason)
+    {
+        lock (_lock)
+        {
+            if (_attached is null || _attached.Connection != connection)
+            {
+                return false;
+            }
+
+            _attached = null;
+        }
+
+        SetState(PluginState.Restarting, reason);
+        return true;
+    }
 
     private async Task RunAsync(CancellationToken cancellation)
     {
@@ -199,6 +260,9 @@ internal sealed class PluginSupervisor : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>An externally started instance serving the plugin (debug attach).</summary>
+    private sealed record AttachedInstance(JsonRpcConnection Connection, InitializeResult Handshake, int? ProcessId);
 
     private bool RecordCrash()
     {
