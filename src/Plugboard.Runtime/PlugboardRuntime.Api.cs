@@ -50,9 +50,18 @@ public sealed partial class PlugboardRuntime
         connection.AddMethod<EventEmitParams, JsonElement>(PluginMethods.EventEmit, async (p, context) =>
         {
             var pluginEvent = new PluginEvent(Guid.NewGuid().ToString("N"), p.Type, DateTimeOffset.UtcNow, p.Data, p.BotId, pluginId, p.Raw);
+            if (p.BotId is { } botId)
+            {
+                var record = await RouteEventAsync(pluginEvent, context.CancellationToken).ConfigureAwait(false);
+                return JsonSerializer.SerializeToElement(record, Bots.BotJsonContext.Default.BotEventRecord);
+            }
+
             var outcome = await DispatchEventAsync(pluginEvent, context.CancellationToken).ConfigureAwait(false);
             return JsonSerializer.SerializeToElement(outcome, RuntimeJsonContext.Default.EventDispatchOutcome);
         });
+        connection.AddMethod<BotCallParams, JsonElement>(BotMethods.Call, (p, context) => new ValueTask<JsonElement>(CallBotAsync(p.BotId, p.Api, p.Params, context.CancellationToken)));
+        connection.AddMethod<BotParams, BotCapabilities>(BotMethods.Capabilities, p => GetBotCapabilities(p.BotId));
+        connection.AddMethod<JsonElement, BotSummary[]>(BotMethods.List, _ => [.. GetBots().Select(b => new BotSummary(b.Id, b.Name, b.AdapterPlugin, b.Platform, b.Enabled, b.State))]);
     }
 
     private static StorageScope Scope(string pluginId, string? scope) => scope switch

@@ -72,6 +72,7 @@ public sealed partial class PlugboardRuntime : IPlugboardRuntime, IAsyncDisposab
                 await AddPluginAsync(directory, cancellationToken).ConfigureAwait(false);
             }
 
+            await LoadBotsAsync(cancellationToken).ConfigureAwait(false);
             _started = true;
             RuntimeLog.RuntimeStarted(_logger, _plugins.Count, _options.DataDirectory);
         }
@@ -222,13 +223,17 @@ public sealed partial class PlugboardRuntime : IPlugboardRuntime, IAsyncDisposab
     }
 
     /// <inheritdoc/>
-    public async Task<EventDispatchOutcome> DispatchEventAsync(PluginEvent pluginEvent, CancellationToken cancellationToken = default)
+    public Task<EventDispatchOutcome> DispatchEventAsync(PluginEvent pluginEvent, CancellationToken cancellationToken = default)
+        => DispatchCoreAsync(pluginEvent, null, cancellationToken);
+
+    private async Task<EventDispatchOutcome> DispatchCoreAsync(PluginEvent pluginEvent, Func<string, string, bool>? filter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pluginEvent);
         var listeners = _plugins.Values
             .Where(p => p.Supervisor.State == PluginState.Running && p.Supervisor.Handshake is not null)
             .SelectMany(p => (p.Supervisor.Handshake!.Capabilities.Listeners ?? []).Select((l, index) => (Plugin: p, Listener: l, Index: index)))
             .Where(x => x.Listener.Events.Any(pattern => EventPattern.Matches(pattern, pluginEvent.Type)))
+            .Where(x => filter is null || filter(x.Plugin.Manifest.Id, x.Listener.Name))
             .OrderByDescending(x => x.Listener.Priority)
             .ThenBy(x => x.Plugin.Manifest.Id, StringComparer.Ordinal)
             .ThenBy(x => x.Index)
@@ -388,6 +393,7 @@ public sealed partial class PlugboardRuntime : IPlugboardRuntime, IAsyncDisposab
             _tools.SetPluginTools(e.PluginId, declared);
         }
 
+        OnAdapterPluginStateChanged(e);
         PluginStateChanged?.Invoke(this, e);
     }
 

@@ -9,4 +9,5 @@ namespace Plugboard.Runtime;
 [JsonSerializable(typeof(EventDispatchOutcome))]
 [JsonSerializable(typeof(PluginStatus))]
 [JsonSerializable(typeof(PluginStatus[]))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 internal sealed partial class RuntimeJsonContext : JsonSerializerContext;

@@ -24,6 +24,12 @@ public static class PlugboardErrorCodes
     /// <summary>A listener did not answer within the dispatch timeout.</summary>
     public const int ListenerTimeout = 1005;
 
+    /// <summary>No bot with that id exists.</summary>
+    public const int BotNotFound = 1006;
+
+    /// <summary>A bot definition is invalid (id, adapter, platform, config or routes); data names the problems.</summary>
+    public const int BotInvalid = 1007;
+
     /// <summary>A stored value or key exceeds a storage limit.</summary>
     public const int StorageLimitExceeded = 1100;
 
