@@ -30,6 +30,9 @@ public static class PlugboardErrorCodes
     /// <summary>A bot definition is invalid (id, adapter, platform, config or routes); data names the problems.</summary>
     public const int BotInvalid = 1007;
 
+    /// <summary>A plugin could not be installed (bad package, unsafe archive, invalid manifest); data carries the kind.</summary>
+    public const int PluginInstallFailed = 1008;
+
     /// <summary>A stored value or key exceeds a storage limit.</summary>
     public const int StorageLimitExceeded = 1100;
 
@@ -53,4 +56,49 @@ public static class PlugboardErrorCodes
 
     /// <summary>The chat platform returned an error; data carries the platform's code and message.</summary>
     public const int PlatformError = 3001;
+
+    /// <summary>The Box connection is not authenticated: call <c>box/hello</c> with the Box token first (or the token is wrong).</summary>
+    public const int BoxUnauthorized = 4000;
+
+    /// <summary>No sandbox backend is available (Docker, bubblewrap, nsjail); data says why each one is unavailable.</summary>
+    public const int BoxBackendUnavailable = 4001;
+
+    /// <summary>No Box session with that id exists.</summary>
+    public const int BoxSessionNotFound = 4002;
+
+    /// <summary>A session with that id exists with an incompatible spec; data lists the differing fields.</summary>
+    public const int BoxSessionConflict = 4003;
+
+    /// <summary>The Box already runs its maximum number of sessions; delete one or raise the limit.</summary>
+    public const int BoxSessionLimitReached = 4004;
+
+    /// <summary>A mount was rejected (not absolute or canonical, a symlink in the path, outside the allowed roots, or a denied path).</summary>
+    public const int BoxMountRejected = 4005;
+
+    /// <summary>The request sets a field the profile locks, or exceeds a profile ceiling.</summary>
+    public const int BoxProfileViolation = 4006;
+
+    /// <summary>The request is invalid (session id, command, working directory, environment, timeout, ...); data names the field.</summary>
+    public const int BoxInvalidRequest = 4007;
+
+    /// <summary>The sandbox backend failed the operation (e.g. the Docker engine returned an error); data carries its message.</summary>
+    public const int BoxBackendError = 4008;
+
+    /// <summary>No managed process with that id exists in the session.</summary>
+    public const int BoxProcessNotFound = 4009;
+
+    /// <summary>A managed process with that id is already running in the session.</summary>
+    public const int BoxProcessConflict = 4010;
+
+    /// <summary>A file operation was refused (a symlink, a path outside the workspace, not a regular file).</summary>
+    public const int BoxFileAccessDenied = 4011;
+
+    /// <summary>The file does not exist in the session.</summary>
+    public const int BoxFileNotFound = 4012;
+
+    /// <summary>The runtime has no connection to a Box (disabled, starting, or unavailable); data says why.</summary>
+    public const int BoxUnavailable = 4013;
+
+    /// <summary>The Box is shutting down and accepts no new work.</summary>
+    public const int BoxShuttingDown = 4014;
 }
