@@ -47,6 +47,7 @@ public sealed class PluginStoreTests : IDisposable
         var index = await File.ReadAllTextAsync(Path.Combine(store.RootDirectory, "index.json"));
         Assert.Contains("\"acme.minimal\"", index, StringComparison.Ordinal);
         Assert.Contains(plugin.ContentHash, index, StringComparison.Ordinal);
+        Assert.Contains("\"sourceKind\": \"directory\"", index, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(store.RootDirectory, "*.tmp"));
     }
 

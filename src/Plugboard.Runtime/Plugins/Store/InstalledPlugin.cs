@@ -1,12 +1,17 @@
+using System.Text.Json.Serialization;
+
 namespace Plugboard.Runtime.Plugins;
 
-/// <summary>Where an installed plugin came from.</summary>
+/// <summary>Where an installed plugin came from (<c>"directory"</c> or <c>"zip"</c> in the index).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<PluginSourceKind>))]
 public enum PluginSourceKind
 {
     /// <summary>Copied from a folder.</summary>
+    [JsonStringEnumMemberName("directory")]
     Directory,
 
     /// <summary>Extracted from a <c>.zip</c> package.</summary>
+    [JsonStringEnumMemberName("zip")]
     Zip,
 }
 

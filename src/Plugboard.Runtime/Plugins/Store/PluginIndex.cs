@@ -37,7 +37,6 @@ internal sealed class PluginIndexEntry
 
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    WriteIndented = true,
-    UseStringEnumConverter = true)]
+    WriteIndented = true)]
 [JsonSerializable(typeof(PluginIndexFile))]
 internal sealed partial class PluginIndexJsonContext : JsonSerializerContext;
