@@ -25,6 +25,7 @@ public sealed partial class PlugboardRuntime : IPlugboardRuntime, IAsyncDisposab
     private readonly ToolRegistry _tools;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly JsonRpcConnectionOptions _rpcOptions;
+    private readonly PluginStore _store;
     private bool _started;
 
     /// <summary>Creates the runtime (hosts normally get it from DI via <c>AddPlugboard</c>).</summary>
@@ -40,6 +41,13 @@ public sealed partial class PlugboardRuntime : IPlugboardRuntime, IAsyncDisposab
 
         _storage = storage;
         _loggerFactory = loggerFactory;
+        var storeOptions = new PluginStoreOptions { DataDirectory = _options.DataDirectory };
+        foreach (var directory in _options.PluginDirectories)
+        {
+            storeOptions.PluginDirectories.Add(directory);
+        }
+
+        _store = new PluginStore(Microsoft.Extensions.Options.Options.Create(storeOptions), loggerFactory.CreateLogger<PluginStore>());
         _logger = loggerFactory.CreateLogger("Plugboard.Runtime");
         _tools = new ToolRegistry(_logger);
         _rpcOptions = new JsonRpcConnectionOptions
@@ -67,9 +75,15 @@ public sealed partial class PlugboardRuntime : IPlugboardRuntime, IAsyncDisposab
             }
 
             Directory.CreateDirectory(_options.DataDirectory);
-            foreach (var directory in DiscoverPluginDirectories())
+            var discovery = await _store.DiscoverAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var issue in discovery.Issues)
             {
-                await AddPluginAsync(directory, cancellationToken).ConfigureAwait(false);
+                RuntimeLog.PluginSkipped(_logger, issue.Location, issue.Errors.Count == 0 ? issue.Message : $"{issue.Message}: {string.Join("; ", issue.Errors.Select(e => e.ToString()))}");
+            }
+
+            foreach (var plugin in discovery.Plugins)
+            {
+                await AddPluginAsync(plugin.Manifest, plugin.Directory, plugin.Enabled, cancellationToken).ConfigureAwait(false);
             }
 
             await LoadBotsAsync(cancellationToken).ConfigureAwait(false);
@@ -103,18 +117,30 @@ public sealed partial class PlugboardRuntime : IPlugboardRuntime, IAsyncDisposab
 
     /// <inheritdoc/>
     public async Task<PluginStatus> InstallAsync(string path, CancellationToken cancellationToken = default)
+        => await InstallAsync(path, null, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Installs a plugin from a folder or a .zip package into the store, reporting progress, and starts it.</summary>
+    public async Task<PluginStatus> InstallAsync(string path, IProgress<PluginInstallProgress>? progress, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var directory = await InstallToStoreAsync(path, cancellationToken).ConfigureAwait(false);
-        var manifest = ManifestLoader.LoadFromDirectory(directory);
-        if (_plugins.TryRemove(manifest.Id, out var previous))
+        PluginInstallResult result;
+        try
         {
-            await previous.Supervisor.StopAsync().ConfigureAwait(false);
-            _tools.RemovePlugin(manifest.Id);
+            result = await _store.InstallAsync(path, new PluginInstallOptions { Progress = progress }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PluginInstallException ex)
+        {
+            throw JsonRpcException.WithData(PlugboardErrorCodes.PluginInstallFailed, ex.Message, ("kind", ex.Kind.ToString()), ("entry", ex.EntryName));
         }
 
-        var entry = await AddPluginAsync(directory, cancellationToken).ConfigureAwait(false)
-            ?? throw JsonRpcException.WithData(PlugboardErrorCodes.PluginNotFound, $"The plugin at {path} could not be loaded; see the log for its manifest errors.", ("path", path));
+        var id = result.Manifest.Id;
+        if (_plugins.TryRemove(id, out var previous))
+        {
+            await previous.Supervisor.StopAsync().ConfigureAwait(false);
+            _tools.RemovePlugin(id);
+        }
+
+        var entry = await AddPluginAsync(result.Manifest, result.Plugin.Directory, result.Plugin.Enabled, cancellationToken).ConfigureAwait(false);
         return entry.ToStatus();
     }
 
@@ -122,10 +148,15 @@ public sealed partial class PlugboardRuntime : IPlugboardRuntime, IAsyncDisposab
     public async Task UninstallAsync(string pluginId, CancellationToken cancellationToken = default)
     {
         var entry = Find(pluginId);
+        if (await _store.GetInstalledAsync(pluginId, cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw JsonRpcException.WithData(PlugboardErrorCodes.PluginInstallFailed, $"Plugin {pluginId} runs from the plugin folder {entry.Directory}, not from the store; remove that folder (or disable the plugin) instead.", ("plugin", pluginId));
+        }
+
         await entry.Supervisor.StopAsync().ConfigureAwait(false);
         _plugins.TryRemove(pluginId, out _);
         _tools.RemovePlugin(pluginId);
-        await UninstallFromStoreAsync(pluginId, cancellationToken).ConfigureAwait(false);
+        await _store.UninstallAsync(pluginId, deleteData: false, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -133,6 +164,7 @@ public sealed partial class PlugboardRuntime : IPlugboardRuntime, IAsyncDisposab
     {
         var entry = Find(pluginId);
         await _storage.DeleteAsync(StateScope, DisabledKey(pluginId), cancellationToken).ConfigureAwait(false);
+        await SetStoreEnabledAsync(pluginId, true, cancellationToken).ConfigureAwait(false);
         entry.Enabled = true;
         entry.Supervisor.Start();
     }
@@ -142,6 +174,7 @@ public sealed partial class PlugboardRuntime : IPlugboardRuntime, IAsyncDisposab
     {
         var entry = Find(pluginId);
         await _storage.SetAsync(StateScope, DisabledKey(pluginId), "true"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+        await SetStoreEnabledAsync(pluginId, false, cancellationToken).ConfigureAwait(false);
         entry.Enabled = false;
         await entry.Supervisor.StopAsync(PluginState.Disabled).ConfigureAwait(false);
     }
@@ -275,52 +308,9 @@ public sealed partial class PlugboardRuntime : IPlugboardRuntime, IAsyncDisposab
         return new EventDispatchOutcome(pluginEvent.Id, outcomes, null);
     }
 
-    private IEnumerable<string> DiscoverPluginDirectories()
+    private async Task<PluginEntry> AddPluginAsync(PluginManifest manifest, string directory, bool enabledInStore, CancellationToken cancellationToken)
     {
-        var roots = _options.PluginDirectories.Append(InstalledPluginsRoot);
-        foreach (var root in roots)
-        {
-            if (!Directory.Exists(root))
-            {
-                continue;
-            }
-
-            if (File.Exists(Path.Combine(root, PluginManifest.FileName)))
-            {
-                yield return root;
-                continue;
-            }
-
-            foreach (var directory in Directory.EnumerateDirectories(root).Order(StringComparer.Ordinal))
-            {
-                if (File.Exists(Path.Combine(directory, PluginManifest.FileName)))
-                {
-                    yield return directory;
-                }
-            }
-        }
-    }
-
-    private async Task<PluginEntry?> AddPluginAsync(string directory, CancellationToken cancellationToken)
-    {
-        PluginManifest manifest;
-        try
-        {
-            manifest = ManifestLoader.LoadFromDirectory(directory);
-        }
-        catch (Exception ex) when (ex is ManifestValidationException or IOException or UnauthorizedAccessException)
-        {
-            RuntimeLog.PluginSkipped(_logger, directory, ex.Message);
-            return null;
-        }
-
-        if (_plugins.ContainsKey(manifest.Id))
-        {
-            RuntimeLog.PluginSkipped(_logger, directory, $"plugin id {manifest.Id} is already loaded from {_plugins[manifest.Id].Directory}");
-            return null;
-        }
-
-        var dataDirectory = Path.Combine(_options.DataDirectory, "plugins", "data", manifest.Id);
+        var dataDirectory = _store.GetDataDirectory(manifest.Id);
         Directory.CreateDirectory(dataDirectory);
         var configError = default(string);
         var config = BuildConfig(manifest, ref configError);
@@ -338,7 +328,7 @@ public sealed partial class PlugboardRuntime : IPlugboardRuntime, IAsyncDisposab
         var supervisor = new PluginSupervisor(spec, _options.Supervisor, _rpcOptions, RegisterRuntimeApi, logger);
         var entry = new PluginEntry(manifest, directory, supervisor)
         {
-            Enabled = await _storage.GetAsync(StateScope, DisabledKey(manifest.Id), cancellationToken).ConfigureAwait(false) is null,
+            Enabled = enabledInStore && await _storage.GetAsync(StateScope, DisabledKey(manifest.Id), cancellationToken).ConfigureAwait(false) is null,
         };
         _plugins[manifest.Id] = entry;
         _tools.SetPluginTools(manifest.Id, ManifestTools(manifest));
@@ -416,6 +406,14 @@ public sealed partial class PlugboardRuntime : IPlugboardRuntime, IAsyncDisposab
     }
 
     private static string DisabledKey(string pluginId) => pluginId + ".disabled";
+
+    private async Task SetStoreEnabledAsync(string pluginId, bool enabled, CancellationToken cancellationToken)
+    {
+        if (await _store.GetInstalledAsync(pluginId, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            await _store.SetEnabledAsync(pluginId, enabled, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>A known plugin.</summary>
     private sealed class PluginEntry(PluginManifest manifest, string directory, PluginSupervisor supervisor)
