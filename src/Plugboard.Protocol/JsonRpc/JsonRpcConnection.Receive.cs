@@ -23,6 +23,12 @@ public sealed partial class JsonRpcConnection
                 var read = await _transport.ReadAsync(_lifetime.Token).ConfigureAwait(false);
                 if (read.Status == TransportReadStatus.EndOfStream)
                 {
+                    if (_outputCompleted)
+                    {
+                        reason = DisconnectReason.LocalDispose;
+                        description = "The connection was closed by this side.";
+                    }
+
                     break;
                 }
 
@@ -77,16 +83,49 @@ public sealed partial class JsonRpcConnection
             _logger.MessageReceived(Encoding.UTF8.GetString(message));
         }
 
+        // A multi-segment message is copied once into a contiguous buffer (JsonDocument.Parse would copy it anyway),
+        // so it can be checked for valid UTF-8 before parsing: System.Text.Json does not validate the UTF-8 inside
+        // strings, and GetString() on such a string throws InvalidOperationException later.
+        byte[]? rented = null;
+        var json = message.First;
+        if (!message.IsSingleSegment)
+        {
+            rented = ArrayPool<byte>.Shared.Rent((int)message.Length);
+            message.CopyTo(rented);
+            json = rented.AsMemory(0, (int)message.Length);
+        }
+
+        try
+        {
+            return ProcessJson(json);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>Parses and handles one message held in contiguous memory that stays valid for the duration of the call.</summary>
+    private PooledBufferWriter? ProcessJson(ReadOnlyMemory<byte> json)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(json.Span))
+        {
+            const string Detail = "The message is not valid UTF-8.";
+            _logger.ParseError(json.Length, Detail);
+            return SerializeError(RequestId.Null, JsonRpcException.WithData(JsonRpcErrorCodes.ParseError, $"Parse error: {Detail} JSON-RPC messages must be UTF-8 encoded JSON.", ("detail", Detail)));
+        }
+
         JsonDocument document;
         try
         {
-            document = message.IsSingleSegment
-                ? JsonDocument.Parse(message.First, DocumentOptions)
-                : JsonDocument.Parse(message, DocumentOptions);
+            document = JsonDocument.Parse(json, DocumentOptions);
         }
         catch (JsonException ex)
         {
-            _logger.ParseError(message.Length, ex.Message);
+            _logger.ParseError(json.Length, ex.Message);
             return SerializeError(RequestId.Null, JsonRpcException.WithData(JsonRpcErrorCodes.ParseError, $"Parse error: {ex.Message}", ("detail", ex.Message)));
         }
 

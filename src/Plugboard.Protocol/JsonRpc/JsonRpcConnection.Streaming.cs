@@ -44,6 +44,9 @@ public sealed partial class JsonRpcConnection
     {
         var itemInfo = GetTypeInfo<TItem>();
         var page = await InvokeAsync<EnumeratorPage>(method, parameters, cancellationToken).ConfigureAwait(false);
+
+        // Only the first page carries the token; later pages ($/enumerator/next results) do not repeat it.
+        var streamToken = page.Token;
         var finished = false;
         try
         {
@@ -57,18 +60,18 @@ public sealed partial class JsonRpcConnection
                     }
                 }
 
-                if (page.Finished || page.Token is null)
+                if (page.Finished || streamToken is null)
                 {
                     finished = true;
                     yield break;
                 }
 
-                page = await InvokeAsync<EnumeratorPage>(EnumeratorNextMethod, new EnumeratorParams(page.Token.Value), cancellationToken).ConfigureAwait(false);
+                page = await InvokeAsync<EnumeratorPage>(EnumeratorNextMethod, new EnumeratorParams(streamToken.Value), cancellationToken).ConfigureAwait(false);
             }
         }
         finally
         {
-            if (!finished && page.Token is { } token && !IsDisconnected)
+            if (!finished && streamToken is { } token && !IsDisconnected)
             {
                 await SendQuietlyAsync(EnumeratorAbortMethod, new EnumeratorParams(token)).ConfigureAwait(false);
             }

@@ -37,6 +37,7 @@ public sealed partial class JsonRpcConnection : IAsyncDisposable
     private int _outstandingCount;
     private int _terminated;
     private volatile bool _closing;
+    private volatile bool _outputCompleted;
     private JsonRpcDisconnectedEventArgs? _disconnect;
 
     /// <summary>Creates a connection over a transport, which the connection owns and disposes.</summary>
@@ -200,6 +201,7 @@ public sealed partial class JsonRpcConnection : IAsyncDisposable
             await _writeLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
             try
             {
+                _outputCompleted = true;
                 await _transport.CompleteOutputAsync(CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)

@@ -277,7 +277,7 @@ public sealed class HeaderDelimitedTransport : JsonRpcTransport
             var value = line[(colon + 1)..].Trim((byte)' ');
             if (Ascii.EqualsIgnoreCase(name, ContentLengthName))
             {
-                if (value.Length is 0 or > 10 || !Utf8Parser.TryParse(value, out long parsed, out var used) || used != value.Length || parsed < 0)
+                if (value.Length is 0 or > 10 || value.ContainsAnyExceptInRange((byte)'0', (byte)'9') || !Utf8Parser.TryParse(value, out long parsed, out var used) || used != value.Length)
                 {
                     throw new JsonRpcFramingException($"Invalid Content-Length \"{Printable(value)}\": expected a non-negative decimal byte count.");
                 }
