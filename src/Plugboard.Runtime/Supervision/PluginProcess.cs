@@ -42,6 +42,7 @@ internal sealed class PluginProcess : IAsyncDisposable
     private PluginProcess(Process process, JsonRpcConnection connection, StderrCapture stderr, ILogger logger)
     {
         _process = process;
+        ProcessId = process.Id;
         Connection = connection;
         _logger = logger;
         _stderrPump = stderr.PumpAsync(process.StandardError);
@@ -52,7 +53,7 @@ internal sealed class PluginProcess : IAsyncDisposable
 
     public InitializeResult? Handshake { get; private set; }
 
-    public int ProcessId => _process.Id;
+    public int ProcessId { get; }
 
     public bool HasExited => _exited.IsCompleted;
 

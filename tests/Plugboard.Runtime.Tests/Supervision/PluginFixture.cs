@@ -27,7 +27,7 @@ internal sealed class PluginFixture : IAsyncDisposable
     public static string PythonPluginSource => Path.Combine(AppContext.BaseDirectory, "Supervision", "TestPlugin", "plugin.py");
 
     /// <summary>Creates a plugin folder running the Python test plugin in the given mode.</summary>
-    public string AddPythonPlugin(string id, string mode = "normal", IDictionary<string, string>? env = null, string? extraConfigFields = null)
+    public string AddPythonPlugin(string id, string mode = "normal", IDictionary<string, string>? env = null, string? extraConfigFields = null, bool adapter = false)
     {
         var directory = Path.Combine(PluginsDirectory, id);
         Directory.CreateDirectory(directory);
@@ -51,7 +51,10 @@ internal sealed class PluginFixture : IAsyncDisposable
                   {"name":"crash","description":"Exit","parameters":{"type":"object"}},
                   {"name":"hang","description":"Stop answering","parameters":{"type":"object"}},
                   {"name":"config","description":"Config seen","parameters":{"type":"object"}},
-                  {"name":"env","description":"Environment variable names","parameters":{"type":"object"}}
+                  {"name":"env","description":"Environment variable names","parameters":{"type":"object"}},
+                  {"name":"outbox","description":"Adapter calls received","parameters":{"type":"object"}},
+                  {"name":"bots","description":"Bots started","parameters":{"type":"object"}},
+                  {"name":"inject","description":"Emit a message event for a bot","parameters":{"type":"object","required":["botId"]}}
                 ]}
                 """),
             ["config"] = JsonNode.Parse(extraConfigFields ?? """[{"name":"priority","type":"int","default":10},{"name":"apiKey","type":"secret"}]"""),
@@ -62,6 +65,14 @@ internal sealed class PluginFixture : IAsyncDisposable
                 ["env"] = environment,
             },
         };
+        if (adapter)
+        {
+            manifest["components"]!["adapters"] = JsonNode.Parse("""
+                [{"platform":"testchat","config":[{"name":"token","type":"secret","required":true},{"name":"greeting","type":"string","default":"hi"}],
+                  "events":["message.received"],"apis":["send","reply","replyStream"],"actions":[{"name":"pin"}]}]
+                """);
+        }
+
         File.WriteAllText(Path.Combine(directory, "plugin.json"), manifest.ToJsonString());
         return directory;
     }

@@ -23,6 +23,10 @@ cancels = {}
 cancelled = [0]
 config = {}
 frozen = threading.Event()
+bots = {}
+outbox = []
+pending = {}
+next_request = [0]
 
 
 def log(level, message):
@@ -62,6 +66,31 @@ def respond(msg_id, result=None, error=None):
         send({"jsonrpc": "2.0", "id": msg_id, "error": error})
     else:
         send({"jsonrpc": "2.0", "id": msg_id, "result": result})
+
+
+def call_runtime(method, params, timeout=30):
+    """Plugin -> runtime request; the main loop delivers the response."""
+    next_request[0] += 1
+    request_id = "p%d" % next_request[0]
+    waiter = {"event": threading.Event()}
+    pending[request_id] = waiter
+    send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+    if not waiter["event"].wait(timeout):
+        raise RuntimeError("runtime did not answer " + method)
+    pending.pop(request_id, None)
+    return waiter["response"]
+
+
+def inject(msg_id, args):
+    bot_id = args["botId"]
+    data = {
+        "messageId": args.get("messageId", "in-1"),
+        "chat": {"type": "person", "id": args.get("userId", "u1")},
+        "sender": {"id": args.get("userId", "u1"), "name": "User"},
+        "chain": [{"type": "plain", "text": args.get("text", "")}],
+    }
+    response = call_runtime("event/emit", {"type": args.get("type", "message.received"), "data": data, "botId": bot_id})
+    respond(msg_id, response.get("result", response.get("error")))
 
 
 def slow(msg_id, params):
@@ -131,9 +160,13 @@ def handle(msg):
         if params["listener"] == "slowpoke":
             threading.Thread(target=lambda: (time.sleep(60), respond(msg_id, {})), daemon=True).start()
             return
-        text = (event.get("data") or {}).get("text", "") if isinstance(event.get("data"), dict) else ""
+        data = event.get("data") if isinstance(event.get("data"), dict) else {}
+        text = data.get("text") or "".join(c.get("text", "") for c in data.get("chain", []) if c.get("type") == "plain")
         stop = params["listener"] == "first" and text.startswith("stop")
-        respond(msg_id, {"stopPropagation": stop, "result": {"listener": params["listener"], "pid": os.getpid()}})
+        result = {"listener": params["listener"], "pid": os.getpid()}
+        if params["listener"] == "first" and text.startswith("act"):
+            result["actions"] = [{"api": "reply", "params": {"chain": [{"type": "plain", "text": "acted: " + text}]}}]
+        respond(msg_id, {"stopPropagation": stop, "result": result})
     elif method == "tool/invoke":
         tool = params["tool"]
         args = params.get("arguments") or {}
@@ -150,6 +183,12 @@ def handle(msg):
             frozen.set()
         elif tool == "config":
             respond(msg_id, config)
+        elif tool == "outbox":
+            respond(msg_id, outbox)
+        elif tool == "bots":
+            respond(msg_id, bots)
+        elif tool == "inject":
+            threading.Thread(target=inject, args=(msg_id, args), daemon=True).start()
         elif tool == "env":
             respond(msg_id, sorted(os.environ.keys()))
         else:
@@ -160,6 +199,18 @@ def handle(msg):
             if token is not None:
                 send({"jsonrpc": "2.0", "method": "$/progress", "params": {"token": token, "value": "line %d\n" % (i + 1)}})
         respond(msg_id, {"exitCode": 0})
+    elif method == "adapter/start":
+        bots[params["botId"]] = params.get("config")
+        respond(msg_id, {})
+    elif method == "adapter/stop":
+        bots.pop(params["botId"], None)
+        respond(msg_id, {})
+    elif method is not None and method.startswith("adapter/"):
+        if params.get("botId") not in bots:
+            respond(msg_id, error={"code": 3001, "message": "bot not started: %s" % params.get("botId"), "data": {}})
+            return
+        outbox.append({"api": method[len("adapter/"):], "params": params})
+        respond(msg_id, {"messageId": "out-%d" % len(outbox)})
     elif method == "shutdown":
         respond(msg_id, None)
     elif method == "exit":
@@ -180,6 +231,10 @@ def main():
             continue
         if "method" in msg:
             handle(msg)
+        elif msg.get("id") in pending:
+            waiter = pending[msg["id"]]
+            waiter["response"] = msg
+            waiter["event"].set()
 
 
 if __name__ == "__main__":
