@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Plugboard.Protocol.Contracts;
+using Plugboard.Runtime.Bots;
 using Plugboard.Runtime.Dispatch;
 using Plugboard.Runtime.Supervision;
 
@@ -53,6 +54,36 @@ public interface IPlugboardRuntime
 
     /// <summary>Runs a command; <paramref name="output"/> receives streamed output chunks.</summary>
     Task<CommandExecuteResult> ExecuteCommandAsync(string command, IReadOnlyList<string> arguments, IProgress<string>? output = null, CancellationToken cancellationToken = default);
+
+    /// <summary>All bots, ordered by id.</summary>
+    IReadOnlyList<BotStatus> GetBots();
+
+    /// <summary>One bot; throws <see cref="PlugboardErrorCodes.BotNotFound"/> if unknown.</summary>
+    BotStatus GetBot(string botId);
+
+    /// <summary>Adds (or replaces) a bot after validating it against its adapter, persists it and starts it.</summary>
+    Task<BotStatus> AddBotAsync(BotDefinition bot, bool replace = false, CancellationToken cancellationToken = default);
+
+    /// <summary>Stops and deletes a bot.</summary>
+    Task RemoveBotAsync(string botId, CancellationToken cancellationToken = default);
+
+    /// <summary>Enables a bot (persisted) and starts it.</summary>
+    Task EnableBotAsync(string botId, CancellationToken cancellationToken = default);
+
+    /// <summary>Stops and disables a bot (persisted).</summary>
+    Task DisableBotAsync(string botId, CancellationToken cancellationToken = default);
+
+    /// <summary>The last routed events of a bot with their outcome, newest last.</summary>
+    IReadOnlyList<BotEventRecord> GetRecentEvents(string botId, int max = 100);
+
+    /// <summary>What a bot's adapter supports.</summary>
+    BotCapabilities GetBotCapabilities(string botId);
+
+    /// <summary>Calls an adapter API through a bot.</summary>
+    Task<JsonElement> CallBotAsync(string botId, string api, JsonElement parameters, CancellationToken cancellationToken = default);
+
+    /// <summary>Routes an event that carries a bot id through that bot's rules.</summary>
+    Task<BotEventRecord> RouteEventAsync(PluginEvent pluginEvent, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A plugin's status.</summary>

@@ -66,7 +66,7 @@ public sealed partial class PlugboardRuntime
         => await AddBotAsync(FindBot(botId).Definition with { Enabled = false }, replace: true, cancellationToken).ConfigureAwait(false);
 
     /// <summary>The last routed events of a bot with their outcome, newest last.</summary>
-    public IReadOnlyList<BotEventRecord> GetRecentEvents(string botId, int max = RecentEventsPerBot)
+    public IReadOnlyList<BotEventRecord> GetRecentEvents(string botId, int max = 100)
     {
         var state = FindBot(botId);
         lock (state.Recent)
