@@ -284,7 +284,7 @@ internal static class RpcBenchmark
 
     private static async Task RunNodeAsync(NodeBaseline node, RpcBenchmarkOptions options, BenchmarkResults results, int round)
     {
-        var figures = await node.RunAsync(options.Duration.TotalSeconds, RpcBenchmarkOptions.InFlight);
+        var figures = await node.RunAsync(options.Duration.TotalSeconds, RpcBenchmarkOptions.InFlight, options.Quick ? 300 : 1000);
         results.Add(new Scenario(Scenario.Stdio, PayloadSize.Small, Scenario.VsCode, Scenario.Sequential), round, FromLatency(figures.SequentialSmallUs));
         results.Add(new Scenario(Scenario.Stdio, PayloadSize.Large, Scenario.VsCode, Scenario.Sequential), round, FromLatency(figures.SequentialLargeUs));
         results.Add(new Scenario(Scenario.Stdio, PayloadSize.Small, Scenario.VsCode, Scenario.Pipelined), round, FromThroughput(figures.PipelinedSmallRps));
