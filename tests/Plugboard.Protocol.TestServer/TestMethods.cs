@@ -22,7 +22,7 @@ public sealed class TestMethods
     public void Register(JsonRpcConnection connection)
     {
         connection.AddMethod<SubtractParams, int>("subtract", p => p.Minuend - p.Subtrahend);
-        connection.AddMethod<int[], int>("sum", p => p.Sum());
+        connection.AddMethod<double[], double>("sum", p => p.Sum());
         connection.AddMethod<JsonElement, object[]>("get_data", _ => ["hello", 5]);
         connection.AddMethod<EchoParams, JsonElement>("echo", p => p.Value);
         connection.AddMethod<JsonElement, ReceivedNotification[]>("get_notifications", _ => [.. _notifications]);
@@ -100,5 +100,6 @@ public sealed record ReceivedNotification(string Method, JsonElement Params);
 [JsonSerializable(typeof(CountParams))]
 [JsonSerializable(typeof(ReceivedNotification[]))]
 [JsonSerializable(typeof(int[]))]
+[JsonSerializable(typeof(double[]))]
 [JsonSerializable(typeof(object[]))]
 public sealed partial class TestJsonContext : JsonSerializerContext;
