@@ -20,6 +20,8 @@ public static class Program
             return args[0] switch
             {
                 "rpc" => await RpcBenchmark.RunAsync(RpcBenchmarkOptions.Parse(rest)),
+                "plugin" => await PluginBenchmark.RunAsync(rest),
+                PluginBenchmark.HelloMode => PluginBenchmark.RunHello(),
                 EchoPeers.RawMode => await EchoPeers.RunRawAsync(),
                 EchoPeers.RpcMode => await EchoPeers.RunRpcAsync(),
                 EchoPeers.WebSocketMode => await EchoPeers.RunWebSocketAsync(),
@@ -55,7 +57,12 @@ public static class Program
                       --filter TEXT only scenarios whose "transport.size.mode" contains TEXT
                                     (e.g. stdio, websocket.large, stdio.small.sequential)
 
+              plugin  The plugin host: cold start of the C# Echo sample vs a dotnet hello-world process, tool
+                    invocation vs a raw JSON-RPC round trip, event dispatch to 1 and 10 plugins, resident memory.
+                    Options: --rounds N (default 5), --quick, --json FILE
+
             Peer modes (started by the benchmarks themselves):
+              peer-hello print hello and exit (the cold-start baseline)
               peer-raw   echo Content-Length frames on stdin/stdout without parsing JSON
               peer-rpc   JSON-RPC `echo` over stdin/stdout
               peer-ws    WebSocket echo on 127.0.0.1 (/raw: message echo, /rpc: JSON-RPC `echo`); prints the port
