@@ -57,6 +57,12 @@ public static class PlugboardErrorCodes
     /// <summary>The chat platform returned an error; data carries the platform's code and message.</summary>
     public const int PlatformError = 3001;
 
+    /// <summary>
+    /// A streamed reply can no longer be updated: the platform's update window has passed (or the adapter no longer
+    /// holds the message it replies to). Data carries the platform's code and message; send the rest as a new message.
+    /// </summary>
+    public const int StreamExpired = 3002;
+
     /// <summary>The Box connection is not authenticated: call <c>box/hello</c> with the Box token first (or the token is wrong).</summary>
     public const int BoxUnauthorized = 4000;
 
