@@ -61,6 +61,7 @@ internal sealed class PluginSession
         _connection.AddMethod<EventDispatchParams, EventDispatchResult>(PluginMethods.EventDispatch, OnEventDispatchAsync);
         _connection.AddMethod<ToolInvokeParams, JsonElement>(PluginMethods.ToolInvoke, OnToolInvokeAsync);
         _connection.AddMethod<CommandExecuteParams, CommandExecuteResult>(PluginMethods.CommandExecute, OnCommandExecuteAsync);
+        app.ServiceProvider.GetService<Adapters.AdapterHost>()?.Attach(_connection);
     }
 
     private enum StopReason

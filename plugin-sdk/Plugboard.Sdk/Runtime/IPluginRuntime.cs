@@ -64,4 +64,25 @@ public interface IPluginRuntime
     /// runtime's dispatch outcome (which listeners ran, their results, whether propagation stopped) as JSON.
     /// </summary>
     Task<JsonElement> EmitEventAsync(string type, JsonElement data, string? botId = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Emits an event with every field of <c>event/emit</c>, including the platform's raw payload (used by adapters;
+    /// <see cref="Adapters.BotContext.EmitAsync"/> fills in the bot id). Returns the runtime's outcome as JSON: the bot's
+    /// routing record when <see cref="EventEmitParams.BotId"/> is set, else the dispatch outcome.
+    /// </summary>
+    Task<JsonElement> EmitEventAsync(EventEmitParams parameters, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Calls an adapter API through a bot (<c>bot/call</c>): <paramref name="api"/> is a name from
+    /// <see cref="AdapterApis"/> and <paramref name="parameters"/> its parameters without <c>botId</c>. APIs the bot's
+    /// adapter does not support fail with <see cref="PlugboardErrorCodes.AdapterNotSupported"/>; platform failures with
+    /// <see cref="PlugboardErrorCodes.PlatformError"/>. Typed helpers: <see cref="Adapters.BotRuntimeExtensions"/>.
+    /// </summary>
+    Task<JsonElement> CallBotAsync(string botId, string api, JsonElement parameters, CancellationToken cancellationToken = default);
+
+    /// <summary>What a bot supports: its platform, the events its adapter emits, the APIs and platform actions it serves.</summary>
+    Task<BotCapabilities> GetBotCapabilitiesAsync(string botId, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists the runtime's bots (without their configuration).</summary>
+    Task<IReadOnlyList<BotSummary>> ListBotsAsync(CancellationToken cancellationToken = default);
 }

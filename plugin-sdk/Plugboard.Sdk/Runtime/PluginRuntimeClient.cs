@@ -110,6 +110,29 @@ internal sealed class PluginRuntimeClient : IPluginRuntime
         return Connection.InvokeAsync<JsonElement>(PluginMethods.EventEmit, new EventEmitParams(type, data, botId), cancellationToken);
     }
 
+    public Task<JsonElement> EmitEventAsync(EventEmitParams parameters, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentException.ThrowIfNullOrEmpty(parameters.Type);
+        return Connection.InvokeAsync<JsonElement>(PluginMethods.EventEmit, parameters, cancellationToken);
+    }
+
+    public Task<JsonElement> CallBotAsync(string botId, string api, JsonElement parameters, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(botId);
+        ArgumentException.ThrowIfNullOrEmpty(api);
+        return Connection.InvokeAsync<JsonElement>(BotMethods.Call, new BotCallParams(botId, api, parameters), cancellationToken);
+    }
+
+    public Task<BotCapabilities> GetBotCapabilitiesAsync(string botId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(botId);
+        return Connection.InvokeAsync<BotCapabilities>(BotMethods.Capabilities, new BotParams(botId), cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<BotSummary>> ListBotsAsync(CancellationToken cancellationToken = default)
+        => await Connection.InvokeAsync<BotSummary[]>(BotMethods.List, Empty.Instance, cancellationToken).ConfigureAwait(false);
+
     private JsonRpcConnection Connection => Volatile.Read(ref _connection) ?? throw NotConnected();
 
     private static InvalidOperationException NotConnected() => new(
