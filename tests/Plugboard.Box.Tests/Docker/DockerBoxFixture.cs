@@ -1,0 +1,36 @@
+using Plugboard.Box.Contracts;
+using Plugboard.Box.Tests.Infrastructure;
+
+namespace Plugboard.Box.Tests.Docker;
+
+/// <summary>One Docker-backed Box shared by the Docker tests (sessions are cheap; the process is reused).</summary>
+public sealed class DockerBoxFixture : IAsyncLifetime
+{
+    public BoxProcess Box { get; private set; } = null!;
+
+    public BoxClient Client => Box.Client;
+
+    /// <summary>A host folder under the Box's allowed mount roots.</summary>
+    public string MountRoot { get; } = TestPaths.NewDirectory("mounts");
+
+    public async Task InitializeAsync()
+    {
+        Box = await BoxProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Backend"] = BoxBackendNames.Docker,
+            ["AllowedMountRoots__0"] = MountRoot,
+            ["ReaperIntervalSeconds"] = "1",
+        });
+        Assert.Equal(BoxBackendNames.Docker, Box.Hello.Backend);
+    }
+
+    public async Task DisposeAsync() => await Box.DisposeAsync();
+
+    public static string NewSessionId(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(60, prefix.Length + 13)];
+}
+
+[CollectionDefinition(Name)]
+public sealed class DockerCollection : ICollectionFixture<DockerBoxFixture>
+{
+    public const string Name = "docker";
+}
