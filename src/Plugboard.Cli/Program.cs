@@ -1,0 +1,3 @@
+using Plugboard.Cli.Commands;
+
+return await CliApp.RunAsync(args);
