@@ -134,7 +134,7 @@ public sealed partial class JsonRpcConnection
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Array)
             {
-                return ProcessSingle(root, null);
+                return ProcessSingleGuarded(root, null);
             }
 
             if (root.GetArrayLength() == 0)
@@ -146,7 +146,7 @@ public sealed partial class JsonRpcConnection
             var batch = new BatchCollector();
             foreach (var element in root.EnumerateArray())
             {
-                var immediate = ProcessSingle(element, batch);
+                var immediate = ProcessSingleGuarded(element, batch);
                 if (immediate is not null)
                 {
                     batch.Expect();
@@ -156,6 +156,24 @@ public sealed partial class JsonRpcConnection
 
             // Release the guard count; if every response is already in (or there are none), the batch completes here.
             return batch.Add(null);
+        }
+    }
+
+    /// <summary>
+    /// System.Text.Json parses an escaped unpaired surrogate (<c>"\ud800"</c>) but throws InvalidOperationException when
+    /// such a string is read or compared (GetString, TryGetProperty); a message holding one is answered as unparseable.
+    /// Nothing is registered or scheduled before those reads, so no state is left behind.
+    /// </summary>
+    private PooledBufferWriter? ProcessSingleGuarded(JsonElement message, BatchCollector? batch)
+    {
+        try
+        {
+            return ProcessSingle(message, batch);
+        }
+        catch (InvalidOperationException ex)
+        {
+            _logger.ParseError(message.GetRawText().Length, ex.Message);
+            return SerializeError(RequestId.Null, JsonRpcException.WithData(JsonRpcErrorCodes.ParseError, $"Parse error: {ex.Message}", ("detail", ex.Message)));
         }
     }
 
@@ -344,6 +362,19 @@ public sealed partial class JsonRpcConnection
     }
 
     private static JsonRpcException ReadError(JsonElement error)
+    {
+        // The pending call is already removed: reading the error must not throw, or the caller would wait forever.
+        try
+        {
+            return ReadErrorCore(error);
+        }
+        catch (InvalidOperationException ex)
+        {
+            return new JsonRpcException(JsonRpcErrorCodes.InternalError, $"The peer sent an unreadable error object ({ex.Message}): {Truncate(error.GetRawText())}");
+        }
+    }
+
+    private static JsonRpcException ReadErrorCore(JsonElement error)
     {
         if (error.ValueKind != JsonValueKind.Object
             || !error.TryGetProperty("code"u8, out var codeElement)

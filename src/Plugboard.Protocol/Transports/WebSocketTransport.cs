@@ -48,6 +48,12 @@ public sealed class WebSocketTransport : JsonRpcTransport
             {
                 return TransportReadResult.EndOfStream;
             }
+            catch (WebSocketException ex) when (ex.WebSocketErrorCode == WebSocketError.Faulted)
+            {
+                // The socket failed the connection because the peer broke the WebSocket protocol (invalid UTF-8 in a
+                // text message, reserved bits, an unknown opcode): a protocol violation, not a transport failure.
+                throw new JsonRpcFramingException($"The peer violated the WebSocket protocol and the socket closed the connection: {ex.Message}");
+            }
 
             if (received.MessageType == WebSocketMessageType.Close)
             {
