@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Plugboard.Protocol.Contracts;
+using Plugboard.Protocol.JsonRpc;
 using Plugboard.Protocol.Transports;
 using Plugboard.Runtime;
 using Plugboard.Runtime.Hosting;

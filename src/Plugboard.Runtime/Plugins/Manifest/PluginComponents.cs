@@ -6,16 +6,16 @@ namespace Plugboard.Runtime.Plugins;
 public sealed class PluginComponents
 {
     /// <summary>Event subscriptions.</summary>
-    public IReadOnlyList<ListenerComponent> Listeners { get; init; } = [];
+    public IReadOnlyList<ListenerComponent> Listeners { get; init => field = value ?? []; } = [];
 
     /// <summary>Tools that agents and other plugins can call.</summary>
-    public IReadOnlyList<ToolComponent> Tools { get; init; } = [];
+    public IReadOnlyList<ToolComponent> Tools { get; init => field = value ?? []; } = [];
 
     /// <summary>Chat commands.</summary>
-    public IReadOnlyList<CommandComponent> Commands { get; init; } = [];
+    public IReadOnlyList<CommandComponent> Commands { get; init => field = value ?? []; } = [];
 
     /// <summary>Chat-platform adapters.</summary>
-    public IReadOnlyList<AdapterComponent> Adapters { get; init; } = [];
+    public IReadOnlyList<AdapterComponent> Adapters { get; init => field = value ?? []; } = [];
 }
 
 /// <summary>An event subscription: which events the plugin receives and in which order relative to other listeners.</summary>
@@ -54,7 +54,7 @@ public sealed class CommandComponent
     public required string Name { get; init; }
 
     /// <summary>Other names for the command.</summary>
-    public IReadOnlyList<string> Aliases { get; init; } = [];
+    public IReadOnlyList<string> Aliases { get; init => field = value ?? []; } = [];
 
     /// <summary>How to call it, e.g. <c>weather &lt;city&gt; [days]</c>.</summary>
     public string? Usage { get; init; }
@@ -76,16 +76,16 @@ public sealed class AdapterComponent
     public string? Description { get; init; }
 
     /// <summary>The per-bot configuration fields (credentials, endpoints).</summary>
-    public IReadOnlyList<ConfigField> Config { get; init; } = [];
+    public IReadOnlyList<ConfigField> Config { get; init => field = value ?? []; } = [];
 
     /// <summary>The event types the adapter emits, e.g. <c>message.received</c>.</summary>
-    public IReadOnlyList<string> Events { get; init; } = [];
+    public IReadOnlyList<string> Events { get; init => field = value ?? []; } = [];
 
     /// <summary>The adapter API methods it implements beyond the required ones, e.g. <c>editMessage</c>, <c>callPlatformApi</c>.</summary>
-    public IReadOnlyList<string> Apis { get; init; } = [];
+    public IReadOnlyList<string> Apis { get; init => field = value ?? []; } = [];
 
     /// <summary>Platform-specific actions reachable through <c>callPlatformApi</c>.</summary>
-    public IReadOnlyList<PlatformAction> Actions { get; init; } = [];
+    public IReadOnlyList<PlatformAction> Actions { get; init => field = value ?? []; } = [];
 }
 
 /// <summary>A platform-specific action of an adapter, called with <c>callPlatformApi(action, params)</c>.</summary>

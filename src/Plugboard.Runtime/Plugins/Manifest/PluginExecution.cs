@@ -27,10 +27,10 @@ public sealed class PluginExecution
     public string? Dotnet { get; init; }
 
     /// <summary>Arguments passed after the program or assembly.</summary>
-    public IReadOnlyList<string> Args { get; init; } = [];
+    public IReadOnlyList<string> Args { get; init => field = value ?? []; } = [];
 
     /// <summary>Environment variables added to the runtime's environment for the plugin process.</summary>
-    public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Env { get; init => field = value ?? new Dictionary<string, string>(); } = new Dictionary<string, string>();
 
     /// <summary>The working directory relative to the plugin folder (default: the plugin folder); must stay inside it.</summary>
     public string? WorkingDirectory { get; init; }

@@ -38,10 +38,10 @@ public sealed class PluginManifest
     public string? MinProtocolVersion { get; init; }
 
     /// <summary>The listeners, tools, commands and adapters the plugin provides.</summary>
-    public PluginComponents Components { get; init; } = new();
+    public PluginComponents Components { get; init => field = value ?? new(); } = new();
 
     /// <summary>The plugin's configuration fields.</summary>
-    public IReadOnlyList<ConfigField> Config { get; init; } = [];
+    public IReadOnlyList<ConfigField> Config { get; init => field = value ?? []; } = [];
 
     /// <summary>How the runtime starts the plugin process.</summary>
     public required PluginExecution Execution { get; init; }

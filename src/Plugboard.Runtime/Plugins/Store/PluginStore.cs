@@ -464,7 +464,8 @@ public sealed class PluginStore
                     continue;
                 }
 
-                folders = Directory.GetDirectories(root);
+                // A configured folder that holds a plugin.json is itself one plugin; otherwise each subfolder may be.
+                folders = File.Exists(Path.Combine(root, PluginManifest.FileName)) ? [root] : Directory.GetDirectories(root);
                 Array.Sort(folders, StringComparer.Ordinal);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
