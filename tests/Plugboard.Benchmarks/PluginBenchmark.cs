@@ -211,12 +211,18 @@ internal static class PluginBenchmark
         start.ArgumentList.Add(plugins);
         start.ArgumentList.Add(data);
         using var process = Process.Start(start)!;
-        _ = process.StandardError.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
         try
         {
             string? line;
             while ((line = await process.StandardOutput.ReadLineAsync()) is not null && !line.StartsWith("READY ", StringComparison.Ordinal))
             {
+            }
+
+            if (line is null)
+            {
+                await process.WaitForExitAsync();
+                throw new InvalidOperationException($"The runtime host exited before its plugins ran: {await stderr}");
             }
 
             var pids = line!["READY ".Length..].Split(',').Select(int.Parse).ToList();
