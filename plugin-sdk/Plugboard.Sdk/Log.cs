@@ -14,7 +14,7 @@ internal static partial class Log
     [LoggerMessage(3, LogLevel.Debug, "No plugin.json in {BaseDirectory} or {WorkingDirectory}; the registrations are not checked against a manifest.")]
     public static partial void ManifestNotFound(this ILogger logger, string baseDirectory, string workingDirectory);
 
-    [LoggerMessage(4, LogLevel.Warning, "Cannot read the manifest {ManifestPath}: {Reason}. The registrations are not checked against it.")]
+    [LoggerMessage(4, LogLevel.Warning, "Cannot read the manifest {ManifestPath}, so the registrations are not checked against it: {Reason}")]
     public static partial void ManifestUnreadable(this ILogger logger, string manifestPath, string reason);
 
     [LoggerMessage(10, LogLevel.Information, "Handshake complete: protocol {ProtocolVersion} with {RuntimeName} {RuntimeVersion} as plugin '{PluginId}'.")]

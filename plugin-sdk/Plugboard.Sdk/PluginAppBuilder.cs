@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Reflection;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -17,7 +18,7 @@ namespace Plugboard.Sdk;
 /// and logging, then <see cref="Build"/>. Registration mistakes (duplicate names, bad tool argument types, missing
 /// services) fail at <see cref="Build"/> with a message that names the component.
 /// </summary>
-public sealed class PluginAppBuilder
+public sealed partial class PluginAppBuilder
 {
     /// <summary>The environment variable that sets the minimum log level (a <see cref="LogLevel"/> name). Default: Information.</summary>
     public const string LogLevelVariable = "PLUGBOARD_LOG_LEVEL";
@@ -226,12 +227,16 @@ public sealed class PluginAppBuilder
     private PluginAppBuilder AddToolCore(ToolRegistration registration)
     {
         ThrowIfBuilt();
-        ValidateName("tool", registration.Name);
-        if (_tools.Find(t => t.Name == registration.Name) is { } existing)
+        if (!ToolNamePattern().IsMatch(registration.Name))
+        {
+            throw new ArgumentException($"The tool name \"{registration.Name}\" is invalid: use 1-64 letters, digits, '_' or '-' (the names language-model tool APIs accept).", nameof(registration));
+        }
+
+        if (_tools.Find(t => string.Equals(t.Name, registration.Name, StringComparison.OrdinalIgnoreCase)) is { } existing)
         {
             return IsSameRegistration(existing.HandlerType, registration.HandlerType)
                 ? this
-                : throw new InvalidOperationException($"A tool named '{registration.Name}' is already registered; tool names must be unique within a plugin.");
+                : throw new InvalidOperationException($"A tool named '{existing.Name}' is already registered; tool names must be unique within a plugin, ignoring case.");
         }
 
         _tools.Add(registration);
@@ -241,10 +246,12 @@ public sealed class PluginAppBuilder
     private PluginAppBuilder AddCommandCore(CommandRegistration registration)
     {
         ThrowIfBuilt();
-        ValidateName("command", registration.Name);
-        foreach (var alias in registration.Aliases)
+        foreach (var name in registration.Aliases.Prepend(registration.Name))
         {
-            ValidateName("command alias", alias);
+            if (!CommandNamePattern().IsMatch(name))
+            {
+                throw new ArgumentException($"The command name or alias \"{name}\" of command '{registration.Name}' is invalid: use 1-64 characters without whitespace, not starting with '/'.", nameof(registration));
+            }
         }
 
         if (_commands.Find(c => c.Name == registration.Name) is { } existing && IsSameRegistration(existing.HandlerType, registration.HandlerType))
@@ -255,14 +262,14 @@ public sealed class PluginAppBuilder
         var names = registration.Aliases.Prepend(registration.Name).ToList();
         foreach (var command in _commands)
         {
-            var clash = command.Aliases.Prepend(command.Name).FirstOrDefault(names.Contains);
+            var clash = command.Aliases.Prepend(command.Name).FirstOrDefault(n => names.Contains(n, StringComparer.OrdinalIgnoreCase));
             if (clash is not null)
             {
-                throw new InvalidOperationException($"The command name or alias '{clash}' of command '{registration.Name}' is already used by command '{command.Name}'.");
+                throw new InvalidOperationException($"The command name or alias '{clash}' of command '{registration.Name}' is already used by command '{command.Name}' (names and aliases are unique within a plugin, ignoring case).");
             }
         }
 
-        if (names.Count != names.Distinct(StringComparer.Ordinal).Count())
+        if (names.Count != names.Distinct(StringComparer.OrdinalIgnoreCase).Count())
         {
             throw new InvalidOperationException($"Command '{registration.Name}' lists the same name or alias twice.");
         }
@@ -321,4 +328,10 @@ public sealed class PluginAppBuilder
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex ToolNamePattern();
+
+    [GeneratedRegex(@"^[^\s/]\S{0,63}$")]
+    private static partial Regex CommandNamePattern();
 }

@@ -39,6 +39,7 @@ public sealed class SampleModeTests
         await using var plugin = await PluginProcess.StartInitializedAsync(SamplePlugin.Echo, Mode("garbage-stdout"));
 
         // The garbage line sits in front of the next frame, so the next answer breaks the framing.
+        await plugin.WaitForStderrAsync(l => l.StartsWith("garbage-stdout: wrote", StringComparison.Ordinal));
         _ = plugin.Connection.InvokeAsync<JsonElement>(PluginMethods.Ping, Empty.Instance).ContinueWith(t => t.Exception, TaskScheduler.Default);
         var end = await plugin.Connection.Completion.WaitAsync(PluginProcess.Generous);
 

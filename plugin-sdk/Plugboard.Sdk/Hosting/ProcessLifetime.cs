@@ -125,19 +125,20 @@ internal sealed class ProcessLifetime : IDisposable
     /// <summary>What identifies a process beyond its id, so a reused pid is not mistaken for the runtime.</summary>
     private sealed record ProcessIdentity(string? LinuxStartTime, DateTime? StartTime)
     {
+        /// <summary>The identity of a running process; <see langword="null"/> when no such process exists.</summary>
         public static ProcessIdentity? Capture(int pid)
         {
             if (OperatingSystem.IsLinux())
             {
-                return ReadLinuxStat(pid) is { } stat ? new ProcessIdentity(stat.StartTime, null) : null;
+                return ReadLinuxStat(pid) is { State: not ('Z' or 'X') } stat ? new ProcessIdentity(stat.StartTime, null) : null;
             }
 
             try
             {
                 using var process = Process.GetProcessById(pid);
-                return new ProcessIdentity(null, process.StartTime);
+                return new ProcessIdentity(null, TryGetStartTime(process));
             }
-            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
             {
                 return null;
             }
@@ -147,7 +148,7 @@ internal sealed class ProcessLifetime : IDisposable
         {
             if (identity is null)
             {
-                // The process was already gone (or unreadable) when the watch started.
+                // The process was already gone when the watch started.
                 return false;
             }
 
@@ -160,11 +161,24 @@ internal sealed class ProcessLifetime : IDisposable
             try
             {
                 using var process = Process.GetProcessById(pid);
-                return !process.HasExited && process.StartTime == identity.StartTime;
+                return !process.HasExited && (identity.StartTime is null || TryGetStartTime(process) is not { } started || started == identity.StartTime);
             }
-            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
             {
                 return false;
+            }
+        }
+
+        private static DateTime? TryGetStartTime(Process process)
+        {
+            try
+            {
+                return process.StartTime;
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+            {
+                // Not readable for this process (e.g. another user's); fall back to existence only.
+                return null;
             }
         }
 

@@ -11,6 +11,7 @@ internal static class SampleModes
         await using var stdout = Console.OpenStandardOutput();
         await stdout.WriteAsync("garbage-stdout: this line is not a protocol frame\n"u8.ToArray(), cancellationToken);
         await stdout.FlushAsync(cancellationToken);
+        Console.Error.WriteLine("garbage-stdout: wrote a line that is not a frame to stdout.");
     }
 
     /// <summary>Emits an event of 20 MiB, over the runtime's default 16 MiB message limit.</summary>
