@@ -23,7 +23,7 @@ public sealed class DebugWebSocketTests : IAsyncDisposable
     private const string Token = "debug-token-123";
 
     private readonly WebApplication _server;
-    private readonly TaskCompletionSource<(JsonRpcConnection Connection, string? Authorization, string? PluginId)> _accepted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<(JsonRpcConnection Connection, string? Authorization, string? PluginId, string? Query)> _accepted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public DebugWebSocketTests()
     {
@@ -44,7 +44,7 @@ public sealed class DebugWebSocketTests : IAsyncDisposable
             var connection = new JsonRpcConnection(new WebSocketTransport(socket));
             new FakeRuntimeApi().Register(connection);
             connection.Start();
-            _accepted.TrySetResult((connection, context.Request.Headers.Authorization.ToString(), context.Request.Headers["Plugboard-Plugin-Id"].ToString()));
+            _accepted.TrySetResult((connection, context.Request.Headers.Authorization.ToString(), context.Request.Headers["Plugboard-Plugin-Id"].ToString(), context.Request.QueryString.Value));
             await connection.Completion;
         });
     }
@@ -59,11 +59,11 @@ public sealed class DebugWebSocketTests : IAsyncDisposable
     {
         await _server.StartAsync();
         var address = _server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        using var plugin = StartEcho(address.Replace("http://", "ws://", StringComparison.Ordinal) + "/debug");
+        using var plugin = StartEcho(address.Replace("http://", "ws://", StringComparison.Ordinal) + "/debug?trace=1");
         _ = plugin.StandardError.ReadToEndAsync();
         try
         {
-            var (connection, authorization, pluginId) = await _accepted.Task.WaitAsync(PluginProcess.Generous);
+            var (connection, authorization, pluginId, query) = await _accepted.Task.WaitAsync(PluginProcess.Generous);
             await using var _ = connection;
 
             var handshake = await connection.InvokeAsync<InitializeResult>(PluginMethods.Initialize,
@@ -79,6 +79,7 @@ public sealed class DebugWebSocketTests : IAsyncDisposable
 
             Assert.Equal("Bearer " + Token, authorization);
             Assert.Equal(SamplePlugin.Echo.PluginId, pluginId);
+            Assert.Equal($"?trace=1&plugin={SamplePlugin.Echo.PluginId}&pid={plugin.Id}", query);
             Assert.Equal(SamplePlugin.Echo.PluginId, handshake.PluginId);
             Assert.Equal("over websocket", echo.GetProperty("text").GetString());
             Assert.Equal("Howdy, Ada!", greeting.GetProperty("text").GetString());

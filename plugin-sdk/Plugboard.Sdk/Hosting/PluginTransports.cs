@@ -17,8 +17,15 @@ internal static class PluginTransports
     public static JsonRpcTransport CreateStdio(int maxMessageSize)
         => new HeaderDelimitedTransport(Console.OpenStandardInput(), Console.OpenStandardOutput(), maxMessageSize);
 
+    /// <summary>The query parameter that names the plugin on the debug endpoint (as the CLI writes it into PLUGBOARD_DEBUG_URL).</summary>
+    public const string PluginIdQuery = "plugin";
+
+    /// <summary>The query parameter that tells the debug endpoint the plugin's process id.</summary>
+    public const string ProcessIdQuery = "pid";
+
     /// <summary>
-    /// Connects to the debug endpoint: a WebSocket upgrade of <paramref name="url"/> with <c>Authorization: Bearer
+    /// Connects to the debug endpoint: a WebSocket upgrade of <paramref name="url"/> (with <c>plugin=&lt;id&gt;</c> and
+    /// <c>pid=&lt;process id&gt;</c> added to the query when absent) and the headers <c>Authorization: Bearer
     /// &lt;token&gt;</c> and <c>Plugboard-Plugin-Id: &lt;id&gt;</c>; then the same protocol as over stdio (the runtime
     /// sends <c>initialize</c>), one JSON-RPC message per text message.
     /// </summary>
@@ -41,7 +48,7 @@ internal static class PluginTransports
             socket.Options.SetRequestHeader(PluginIdHeader, pluginId);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.DebugConnectTimeout);
-            await socket.ConnectAsync(uri, timeout.Token).ConfigureAwait(false);
+            await socket.ConnectAsync(WithIdentity(uri, pluginId), timeout.Token).ConfigureAwait(false);
             return new WebSocketTransport(socket, options.MaxMessageSize);
         }
         catch
@@ -49,5 +56,30 @@ internal static class PluginTransports
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Adds <c>plugin</c> and <c>pid</c> to the URL's query unless it already has them.</summary>
+    internal static Uri WithIdentity(Uri uri, string pluginId)
+    {
+        var query = uri.Query.TrimStart('?');
+        var names = query.Split('&', StringSplitOptions.RemoveEmptyEntries).Select(p => Uri.UnescapeDataString(p.Split('=')[0])).ToHashSet(StringComparer.Ordinal);
+        var added = new List<string>();
+        if (!names.Contains(PluginIdQuery))
+        {
+            added.Add($"{PluginIdQuery}={Uri.EscapeDataString(pluginId)}");
+        }
+
+        if (!names.Contains(ProcessIdQuery))
+        {
+            added.Add($"{ProcessIdQuery}={Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+
+        if (added.Count == 0)
+        {
+            return uri;
+        }
+
+        var builder = new UriBuilder(uri) { Query = string.Join('&', query.Length == 0 ? added : added.Prepend(query)) };
+        return builder.Uri;
     }
 }
