@@ -16,6 +16,9 @@ public interface IPlugboardRuntime
     /// <summary>Raised on every plugin state transition.</summary>
     event EventHandler<PluginStateChangedEventArgs>? PluginStateChanged;
 
+    /// <summary>Raised when the tool registry changes (a plugin started or stopped, an MCP server's tools changed).</summary>
+    event EventHandler? ToolsChanged;
+
     /// <summary>All known plugins, ordered by id.</summary>
     IReadOnlyList<PluginStatus> GetPlugins();
 

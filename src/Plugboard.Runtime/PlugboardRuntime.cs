@@ -50,6 +50,7 @@ public sealed partial class PlugboardRuntime : IPlugboardRuntime, IAsyncDisposab
         _store = new PluginStore(Microsoft.Extensions.Options.Options.Create(storeOptions), loggerFactory.CreateLogger<PluginStore>());
         _logger = loggerFactory.CreateLogger("Plugboard.Runtime");
         _tools = new ToolRegistry(_logger);
+        _tools.Changed += () => ToolsChanged?.Invoke(this, EventArgs.Empty);
         _rpcOptions = new JsonRpcConnectionOptions
         {
             MaxMessageSize = _options.MaxMessageSize,
@@ -59,6 +60,9 @@ public sealed partial class PlugboardRuntime : IPlugboardRuntime, IAsyncDisposab
 
     /// <inheritdoc/>
     public event EventHandler<PluginStateChangedEventArgs>? PluginStateChanged;
+
+    /// <inheritdoc/>
+    public event EventHandler? ToolsChanged;
 
     /// <summary>The options the runtime runs with.</summary>
     public PlugboardOptions Options => _options;
@@ -218,15 +222,32 @@ public sealed partial class PlugboardRuntime : IPlugboardRuntime, IAsyncDisposab
     /// <inheritdoc/>
     public IReadOnlyList<ToolInfo> GetTools() => _tools.List();
 
+    /// <summary>Replaces the tools a non-plugin source (an MCP server, the Box) offers; an empty list removes them.</summary>
+    internal void SetToolSource(string source, IEnumerable<NativeTool> tools) => _tools.SetSourceTools(source, tools);
+
     /// <inheritdoc/>
     public async Task<JsonElement> InvokeToolAsync(string name, JsonElement arguments, IProgress<JsonElement>? progress = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         var tool = _tools.Resolve(name);
         ToolRegistry.ValidateArguments(tool, arguments);
+        var limit = timeout ?? _options.ToolTimeout;
+        if (tool.Handler is { } handler)
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(limit);
+            try
+            {
+                return await handler(arguments, progress, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw JsonRpcException.WithData(PlugboardErrorCodes.ToolTimeout, $"Tool '{tool.QualifiedName}' did not finish within {limit.TotalSeconds:0.#} s; it was cancelled.", ("tool", tool.QualifiedName));
+            }
+        }
+
         var connection = RunningConnection(Find(tool.PluginId));
         using var registration = progress is null ? null : connection.RegisterProgress(progress);
         var parameters = new ToolInvokeParams(tool.Descriptor.Name, arguments, registration?.Token);
-        var limit = timeout ?? _options.ToolTimeout;
         try
         {
             return await connection.InvokeAsync<JsonElement>(PluginMethods.ToolInvoke, parameters, limit, cancellationToken).ConfigureAwait(false);

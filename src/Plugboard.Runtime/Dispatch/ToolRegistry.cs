@@ -18,21 +18,33 @@ internal sealed class ToolRegistry
 
     public ToolRegistry(ILogger logger) => _logger = logger;
 
-    /// <summary>Replaces the tools of one plugin.</summary>
+    /// <summary>Raised when tools are added or removed (MCP <c>list_changed</c>, control subscribers).</summary>
+    public event Action? Changed;
+
+    /// <summary>Replaces the tools of one plugin (qualified as <c>plugin-id/tool</c>, served over the plugin's connection).</summary>
     public void SetPluginTools(string pluginId, IEnumerable<ToolDescriptor> tools)
+        => SetSourceTools(pluginId, tools.Select(t => new NativeTool($"{pluginId}/{t.Name}", t, null)));
+
+    /// <summary>
+    /// Replaces the tools of one source — a plugin, an MCP server (<c>mcp.&lt;server&gt;.&lt;tool&gt;</c>) or the Box —
+    /// each with its qualified name and, for sources that are not plugins, the handler that runs it.
+    /// </summary>
+    public void SetSourceTools(string source, IEnumerable<NativeTool> tools)
     {
-        RemovePlugin(pluginId);
+        RemoveSource(source, notify: false);
         foreach (var tool in tools)
         {
             JsonSchemaValidator? validator = null;
-            if (tool.Parameters is { } schema)
+            if (tool.Descriptor.Parameters is { } schema)
             {
                 JsonSchemaValidator.TryCreate(schema, out validator, out _);
             }
 
-            var registered = new RegisteredTool(pluginId, tool, validator);
+            var registered = new RegisteredTool(source, tool.QualifiedName, tool.Descriptor, validator, tool.Handler);
             _tools[registered.QualifiedName] = registered;
         }
+
+        var pluginId = source;
 
         foreach (var group in _tools.Values.GroupBy(t => t.Descriptor.Name).Where(g => g.Count() > 1))
         {
@@ -41,16 +53,27 @@ internal sealed class ToolRegistry
                 RuntimeLog.ToolCollision(_logger, group.Key, string.Join(", ", group.Select(t => t.QualifiedName).Order(StringComparer.Ordinal)));
             }
         }
+
+        Changed?.Invoke();
     }
 
-    public void RemovePlugin(string pluginId)
+    public void RemovePlugin(string pluginId) => RemoveSource(pluginId, notify: true);
+
+    /// <summary>Removes every tool of a source.</summary>
+    public void RemoveSource(string source, bool notify = true)
     {
+        var removed = false;
         foreach (var key in _tools.Keys)
         {
-            if (_tools.TryGetValue(key, out var tool) && tool.PluginId == pluginId)
+            if (_tools.TryGetValue(key, out var tool) && tool.PluginId == source)
             {
-                _tools.TryRemove(key, out _);
+                removed |= _tools.TryRemove(key, out _);
             }
+        }
+
+        if (removed && notify)
+        {
+            Changed?.Invoke();
         }
     }
 
@@ -116,8 +139,17 @@ internal sealed class ToolRegistry
     }
 }
 
-/// <summary>A tool in the registry.</summary>
-internal sealed record RegisteredTool(string PluginId, ToolDescriptor Descriptor, JsonSchemaValidator? Validator)
-{
-    public string QualifiedName { get; } = $"{PluginId}/{Descriptor.Name}";
-}
+/// <summary>Runs a tool that is not served by a plugin (MCP servers, the Box).</summary>
+/// <param name="arguments">The validated arguments.</param>
+/// <param name="progress">Receives progress values, if the caller wants them.</param>
+/// <param name="cancellationToken">Fires when the caller cancels or the call times out.</param>
+internal delegate Task<JsonElement> ToolHandler(JsonElement arguments, IProgress<JsonElement>? progress, CancellationToken cancellationToken);
+
+/// <summary>A tool offered by a source, with its qualified name and (for non-plugin sources) its handler.</summary>
+/// <param name="QualifiedName">The registry name, e.g. <c>plugin-id/tool</c> or <c>mcp.files.read_file</c>.</param>
+/// <param name="Descriptor">Name (as the source knows it), description and schemas.</param>
+/// <param name="Handler">Runs the tool; <see langword="null"/> for plugin tools (served over the plugin's connection).</param>
+internal sealed record NativeTool(string QualifiedName, ToolDescriptor Descriptor, ToolHandler? Handler);
+
+/// <summary>A tool in the registry. <see cref="PluginId"/> is the source: a plugin id, <c>mcp.&lt;server&gt;</c> or <c>box</c>.</summary>
+internal sealed record RegisteredTool(string PluginId, string QualifiedName, ToolDescriptor Descriptor, JsonSchemaValidator? Validator, ToolHandler? Handler = null);

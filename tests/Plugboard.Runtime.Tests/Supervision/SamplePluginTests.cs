@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Plugboard.Protocol.Contracts;
+using Plugboard.Runtime.Dispatch;
 using Plugboard.Runtime.Hosting;
 using Plugboard.Runtime.Storage;
 using Plugboard.Runtime.Supervision;
@@ -52,7 +53,7 @@ public sealed class SamplePluginTests : IAsyncLifetime
 
         var outcome = await runtime.DispatchEventAsync(new PluginEvent("e1", "message.received", DateTimeOffset.UtcNow, PluginFixture.Json("""{"text":"hello"}""")));
         Assert.Equal(2, outcome.Listeners.Count);
-        Assert.All(outcome.Listeners, l => Assert.Equal(Dispatch.ListenerStatus.Handled, l.Status));
+        Assert.All(outcome.Listeners, l => Assert.Equal(ListenerStatus.Handled, l.Status));
     }
 
     [Fact]
@@ -98,7 +99,7 @@ public sealed class SamplePluginTests : IAsyncLifetime
 
         Assert.Contains("from node", echo.GetRawText(), StringComparison.Ordinal);
         Assert.Single(outcome.Listeners);
-        Assert.Equal(Dispatch.ListenerStatus.Handled, outcome.Listeners[0].Status);
+        Assert.Equal(ListenerStatus.Handled, outcome.Listeners[0].Status);
     }
 
     [Fact]
