@@ -17,7 +17,7 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
-readonly APT_PACKAGES=(docker.io postgresql bubblewrap python3 busybox-static iproute2 procps psmisc)
+readonly APT_PACKAGES=(docker.io postgresql bubblewrap python3 python3-jsonschema busybox-static iproute2 procps psmisc chromium)
 readonly DOCKER_IMAGE="plugboard/busybox:test"
 readonly DOCKERD_LOG="/var/log/plugboard-dockerd.log"
 readonly PG_ROLE="plugboard"

@@ -195,10 +195,6 @@ public sealed class JsonSchemaValidatorTests
         ];
 
         var reference = ReferenceJsonSchema.Evaluate(cases);
-        if (reference is null)
-        {
-            return; // python3 with the jsonschema package is not installed.
-        }
 
         for (var i = 0; i < cases.Length; i++)
         {

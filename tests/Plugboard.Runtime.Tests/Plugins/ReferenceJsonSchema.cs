@@ -5,8 +5,8 @@ namespace Plugboard.Runtime.Tests.Plugins;
 
 /// <summary>
 /// Asks an independent JSON Schema implementation (Python's jsonschema, Draft 2020-12) whether instances are valid,
-/// so our validator and our published schema are checked against a real peer. Returns null when python3 with the
-/// jsonschema package is not available.
+/// so our validator and our published schema are checked against a real peer. It runs Debian's /usr/bin/python3 with
+/// the python3-jsonschema package (scripts/test.sh installs it) and fails loudly when that is missing.
 /// </summary>
 internal static class ReferenceJsonSchema
 {
@@ -17,10 +17,12 @@ internal static class ReferenceJsonSchema
         print(json.dumps([Draft202012Validator(json.loads(s)).is_valid(json.loads(i)) for s, i in cases]))
         """;
 
-    public static bool[]? Evaluate(IReadOnlyList<(string Schema, string Instance)> cases)
+    private const string Missing = "Python's jsonschema package is not installed for /usr/bin/python3; run `bash scripts/test.sh`, which installs Debian's python3-jsonschema.";
+
+    public static bool[] Evaluate(IReadOnlyList<(string Schema, string Instance)> cases)
     {
         var input = JsonSerializer.Serialize(cases.Select(c => new[] { c.Schema, c.Instance }).ToArray());
-        var start = new ProcessStartInfo("python3")
+        var start = new ProcessStartInfo(File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -35,9 +37,9 @@ internal static class ReferenceJsonSchema
         {
             process = Process.Start(start)!;
         }
-        catch (System.ComponentModel.Win32Exception)
+        catch (System.ComponentModel.Win32Exception ex)
         {
-            return null;
+            throw new InvalidOperationException(Missing, ex);
         }
 
         using (process)
@@ -58,7 +60,7 @@ internal static class ReferenceJsonSchema
             {
                 if (stderr.Contains("No module named 'jsonschema'", StringComparison.Ordinal))
                 {
-                    return null;
+                    throw new InvalidOperationException(Missing);
                 }
 
                 throw new InvalidOperationException("python3 jsonschema failed: " + stderr);
