@@ -167,6 +167,11 @@ public sealed partial class PlugboardRuntime
         {
             await StartBotAsync(state, cancellationToken).ConfigureAwait(false);
         }
+
+        if (_options.SeedDefaultBots)
+        {
+            await DefaultBots.SeedAsync(this, _storage, _logger, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task StartBotAsync(BotState state, CancellationToken cancellationToken)

@@ -50,6 +50,12 @@ public sealed class PlugboardOptions
     /// <summary>Whether enabled plugins start with the runtime. Default true.</summary>
     public bool StartPlugins { get; set; } = true;
 
+    /// <summary>
+    /// Whether the runtime creates its default bots (<see cref="Bots.DefaultBots"/>: the <c>webchat</c> bot on the
+    /// bundled web chat adapter) at start, once per data folder. Default false; <c>plugboard run</c> turns it on.
+    /// </summary>
+    public bool SeedDefaultBots { get; set; }
+
     /// <summary>Returns every problem with these options, each naming the setting.</summary>
     public IReadOnlyList<string> Validate()
     {
