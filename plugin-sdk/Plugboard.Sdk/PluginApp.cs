@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Plugboard.Protocol.Contracts;
@@ -23,14 +22,12 @@ namespace Plugboard.Sdk;
 public sealed class PluginApp : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
-    private readonly IConfiguration _configuration;
     private int _started;
     private int _disposed;
 
     internal PluginApp(
         ServiceProvider services,
         PluginAppOptions options,
-        IConfiguration configuration,
         PluginRuntimeClient runtime,
         PluginCapabilities capabilities,
         string? pluginId,
@@ -41,7 +38,6 @@ public sealed class PluginApp : IAsyncDisposable
         ILogger logger)
     {
         _services = services;
-        _configuration = configuration;
         Options = options;
         RuntimeClient = runtime;
         Capabilities = capabilities;
@@ -109,14 +105,14 @@ public sealed class PluginApp : IAsyncDisposable
         try
         {
             JsonRpcTransport transport;
-            var debugUrl = _configuration[PluginEnvironment.DebugUrl];
+            var debugUrl = Environment.GetEnvironmentVariable(PluginEnvironment.DebugUrl);
             if (!string.IsNullOrEmpty(debugUrl))
             {
                 var id = PluginId ?? throw new InvalidOperationException(
                     $"{PluginEnvironment.DebugUrl} is set but the plugin id is unknown: put plugin.json next to the plugin, set {PluginEnvironment.PluginId}, or set PluginAppOptions.PluginId.");
                 try
                 {
-                    transport = await PluginTransports.ConnectDebugAsync(debugUrl, _configuration[PluginEnvironment.DebugToken], id, Options, Logger, cancellationToken).ConfigureAwait(false);
+                    transport = await PluginTransports.ConnectDebugAsync(debugUrl, Environment.GetEnvironmentVariable(PluginEnvironment.DebugToken), id, Options, Logger, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ArgumentException or HttpRequestException)
                 {
@@ -133,7 +129,7 @@ public sealed class PluginApp : IAsyncDisposable
             using var lifetime = new ProcessLifetime(session.OnSignal, session.OnRuntimeProcessGone);
             session.ArmExitBackstop = lifetime.ArmExitBackstop;
             lifetime.HandleSignals();
-            if (_configuration[PluginEnvironment.RuntimePid] is { Length: > 0 } pidText)
+            if (Environment.GetEnvironmentVariable(PluginEnvironment.RuntimePid) is { Length: > 0 } pidText)
             {
                 if (ProcessLifetime.ParsePid(pidText) is { } pid)
                 {

@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using System.Reflection;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -18,7 +17,7 @@ namespace Plugboard.Sdk;
 /// and logging, then <see cref="Build"/>. Registration mistakes (duplicate names, bad tool argument types, missing
 /// services) fail at <see cref="Build"/> with a message that names the component.
 /// </summary>
-public sealed partial class PluginAppBuilder
+public sealed class PluginAppBuilder
 {
     /// <summary>The environment variable that sets the minimum log level (a <see cref="LogLevel"/> name). Default: Information.</summary>
     public const string LogLevelVariable = "PLUGBOARD_LOG_LEVEL";
@@ -27,21 +26,21 @@ public sealed partial class PluginAppBuilder
     private readonly List<ToolRegistration> _tools = [];
     private readonly List<CommandRegistration> _commands = [];
     private readonly List<Func<IPluginRuntime, CancellationToken, ValueTask>> _onInitialized = [];
+    private ConfigurationManager? _configuration;
     private bool _built;
 
     internal PluginAppBuilder(string[] args)
     {
         Args = args;
-        Configuration = new ConfigurationManager();
-        Configuration.AddEnvironmentVariables();
-        Configuration.AddCommandLine(args);
         Services = new ServiceCollection();
         Logging = new PluginLoggingBuilder(Services);
         Services.AddLogging();
         Services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoggerProvider, JsonLinesLoggerProvider>(_ => new JsonLinesLoggerProvider(StandardStreams.Error)));
-        var level = Enum.TryParse<LogLevel>(Configuration[LogLevelVariable], ignoreCase: true, out var parsed) ? parsed : LogLevel.Information;
+        var level = Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable(LogLevelVariable), ignoreCase: true, out var parsed) ? parsed : LogLevel.Information;
         Logging.SetMinimumLevel(level);
-        Services.AddSingleton<IConfiguration>(Configuration);
+
+        // Built on first use: a plugin that never reads configuration does not pay for it at start.
+        Services.AddSingleton<IConfiguration>(_ => Configuration);
     }
 
     /// <summary>The command-line arguments the builder was created with.</summary>
@@ -53,8 +52,11 @@ public sealed partial class PluginAppBuilder
     /// <summary>Logging configuration. Entries go to stderr as JSON lines (see docs/sdk.md); stdout is reserved for the protocol.</summary>
     public ILoggingBuilder Logging { get; }
 
-    /// <summary>Configuration from environment variables and the command line (<c>--key=value</c>). The plugin's runtime configuration comes from <see cref="IPluginRuntime.GetConfigAsync"/>.</summary>
-    public ConfigurationManager Configuration { get; }
+    /// <summary>
+    /// Configuration from environment variables and the command line (<c>--key=value</c>), also registered as
+    /// <see cref="IConfiguration"/>. The plugin's runtime configuration comes from <see cref="IPluginRuntime.GetConfigAsync"/>.
+    /// </summary>
+    public ConfigurationManager Configuration => _configuration ??= CreateConfiguration(Args);
 
     /// <summary>The app's settings.</summary>
     public PluginAppOptions Options { get; } = new();
@@ -193,12 +195,12 @@ public sealed partial class PluginAppBuilder
             }
         }
 
-        var pluginId = Options.PluginId ?? manifest?.Id ?? NullIfEmpty(Configuration[PluginEnvironment.PluginId]);
+        var pluginId = Options.PluginId ?? manifest?.Id ?? NullIfEmpty(Environment.GetEnvironmentVariable(PluginEnvironment.PluginId));
         var capabilities = new PluginCapabilities(
             _listeners.Select(l => l.ToDescriptor()).ToArray(),
             _tools.Select(t => new ToolDescriptor(t.Name, t.Description, schemas[t.Name])).ToArray(),
             _commands.Select(c => c.ToDescriptor()).ToArray());
-        return new PluginApp(services, Options, Configuration, runtime, capabilities, pluginId, [.. _listeners], [.. _tools], [.. _commands], [.. _onInitialized], logger);
+        return new PluginApp(services, Options, runtime, capabilities, pluginId, [.. _listeners], [.. _tools], [.. _commands], [.. _onInitialized], logger);
     }
 
     private PluginAppBuilder AddDiTool<TTool, TArgs, TResult>(string name, string? description)
@@ -227,7 +229,7 @@ public sealed partial class PluginAppBuilder
     private PluginAppBuilder AddToolCore(ToolRegistration registration)
     {
         ThrowIfBuilt();
-        if (!ToolNamePattern().IsMatch(registration.Name))
+        if (!IsToolName(registration.Name))
         {
             throw new ArgumentException($"The tool name \"{registration.Name}\" is invalid: use 1-64 letters, digits, '_' or '-' (the names language-model tool APIs accept).", nameof(registration));
         }
@@ -248,7 +250,7 @@ public sealed partial class PluginAppBuilder
         ThrowIfBuilt();
         foreach (var name in registration.Aliases.Prepend(registration.Name))
         {
-            if (!CommandNamePattern().IsMatch(name))
+            if (!IsCommandName(name))
             {
                 throw new ArgumentException($"The command name or alias \"{name}\" of command '{registration.Name}' is invalid: use 1-64 characters without whitespace, not starting with '/'.", nameof(registration));
             }
@@ -329,9 +331,19 @@ public sealed partial class PluginAppBuilder
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
-    private static partial Regex ToolNamePattern();
+    private static ConfigurationManager CreateConfiguration(IReadOnlyList<string> args)
+    {
+        var configuration = new ConfigurationManager();
+        configuration.AddEnvironmentVariables();
+        configuration.AddCommandLine([.. args]);
+        return configuration;
+    }
 
-    [GeneratedRegex(@"^[^\s/]\S{0,63}$")]
-    private static partial Regex CommandNamePattern();
+    /// <summary>1-64 letters, digits, '_' or '-' (the manifest schema's rule, which language-model tool APIs share).</summary>
+    private static bool IsToolName(string? name)
+        => name is { Length: >= 1 and <= 64 } && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
+
+    /// <summary>1-64 characters without whitespace, not starting with '/' (the manifest schema's rule).</summary>
+    private static bool IsCommandName(string? name)
+        => name is { Length: >= 1 and <= 64 } && name[0] != '/' && !name.Any(char.IsWhiteSpace);
 }
