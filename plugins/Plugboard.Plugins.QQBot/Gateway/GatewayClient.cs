@@ -27,6 +27,9 @@ internal sealed class GatewayClient : IAsyncDisposable
     /// <summary>A fresh Identify rejected this many times in a row (op 9, no READY) stops the gateway.</summary>
     private const int MaxIdentifyRejections = 3;
 
+    /// <summary>How long to wait for the close frame that usually follows op 9 (its code may be fatal).</summary>
+    private static readonly TimeSpan InvalidSessionCloseWait = TimeSpan.FromSeconds(1);
+
     /// <summary>Close 4004 this many times in a row stops the gateway.</summary>
     private const int MaxAuthenticationFailures = 3;
 
@@ -507,8 +510,7 @@ internal sealed class GatewayClient : IAsyncDisposable
         int? code = null;
         try
         {
-            var wait = _config.InvalidSessionDelay < TimeSpan.FromSeconds(1) ? _config.InvalidSessionDelay : TimeSpan.FromSeconds(1);
-            if (wait > TimeSpan.Zero && await ReceiveAsync(socket, buffer, wait, cancellationToken).ConfigureAwait(false) is null)
+            if (await ReceiveAsync(socket, buffer, InvalidSessionCloseWait, cancellationToken).ConfigureAwait(false) is null)
             {
                 code = (int?)socket.CloseStatus;
             }
@@ -815,15 +817,19 @@ internal sealed class GatewayClient : IAsyncDisposable
         }
     }
 
-    private TimeSpan Backoff(int failures)
+    /// <summary>
+    /// The delay before reconnect number <paramref name="failures"/>: <paramref name="baseDelay"/> doubled per failure,
+    /// capped at <paramref name="maxDelay"/>, with equal jitter (between half of that and all of it) so bots that
+    /// dropped together spread out.
+    /// </summary>
+    internal static TimeSpan ComputeBackoff(int failures, TimeSpan baseDelay, TimeSpan maxDelay)
     {
-        var exponent = Math.Min(failures - 1, 20);
-        var ceiling = Math.Min(_config.ReconnectMaxDelay.TotalMilliseconds, _config.ReconnectBaseDelay.TotalMilliseconds * Math.Pow(2, exponent));
-
-        // Equal jitter: between half the exponential delay and all of it, so bots that dropped together spread out.
-        var jittered = (ceiling / 2) + (Random.Shared.NextDouble() * ceiling / 2);
-        return TimeSpan.FromMilliseconds(jittered);
+        var exponent = Math.Clamp(failures - 1, 0, 30);
+        var ceiling = Math.Min(maxDelay.TotalMilliseconds, baseDelay.TotalMilliseconds * Math.Pow(2, exponent));
+        return TimeSpan.FromMilliseconds((ceiling / 2) + (Random.Shared.NextDouble() * ceiling / 2));
     }
+
+    private TimeSpan Backoff(int failures) => ComputeBackoff(failures, _config.ReconnectBaseDelay, _config.ReconnectMaxDelay);
 
     private async Task LoadSessionAsync(CancellationToken cancellationToken)
     {
