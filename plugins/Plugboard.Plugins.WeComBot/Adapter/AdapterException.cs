@@ -24,7 +24,7 @@ internal sealed class AdapterException : JsonRpcException
             $"The reply to message {messageId} can no longer be updated ({reason}). Send the rest as a new message (send).",
             new JsonObject
             {
-                ["platform"] = WeComBot.Platform,
+                ["platform"] = WeComAiBot.Platform,
                 ["messageId"] = messageId,
                 ["streamId"] = streamId,
                 ["platformCode"] = platformCode,
@@ -32,17 +32,17 @@ internal sealed class AdapterException : JsonRpcException
             });
 
     /// <summary>Bad parameters (<see cref="JsonRpcErrorCodes.InvalidParams"/>).</summary>
-    public static AdapterException InvalidParams(string message) => new(JsonRpcErrorCodes.InvalidParams, message, new JsonObject { ["platform"] = WeComBot.Platform });
+    public static AdapterException InvalidParams(string message) => new(JsonRpcErrorCodes.InvalidParams, message, new JsonObject { ["platform"] = WeComAiBot.Platform });
 
     /// <summary>Not possible in this bot's mode (<see cref="PlugboardErrorCodes.AdapterNotSupported"/>).</summary>
-    public static AdapterException NotSupported(string message) => new(PlugboardErrorCodes.AdapterNotSupported, message + ".", new JsonObject { ["platform"] = WeComBot.Platform });
+    public static AdapterException NotSupported(string message) => new(PlugboardErrorCodes.AdapterNotSupported, message + ".", new JsonObject { ["platform"] = WeComAiBot.Platform });
 
     /// <summary>WeCom failed the operation (<see cref="PlugboardErrorCodes.PlatformError"/>).</summary>
     public static AdapterException Platform(int platformCode, string platformMessage, string cmd, string? detail = null, Exception? inner = null)
         => new(
             PlugboardErrorCodes.PlatformError,
             detail ?? $"WeCom failed {cmd}: errcode {platformCode} {platformMessage}.",
-            new JsonObject { ["platform"] = WeComBot.Platform, ["platformCode"] = platformCode, ["platformMessage"] = platformMessage, ["cmd"] = cmd },
+            new JsonObject { ["platform"] = WeComAiBot.Platform, ["platformCode"] = platformCode, ["platformMessage"] = platformMessage, ["cmd"] = cmd },
             inner);
 
     /// <summary>Maps a long-connection failure.</summary>
@@ -50,8 +50,8 @@ internal sealed class AdapterException : JsonRpcException
     {
         AdapterException adapter => adapter,
         WeComPlatformException platform => Platform(platform.ErrCode, platform.ErrMsg, platform.Cmd, platform.Message, platform),
-        WeComAckTimeoutException timeout => new(PlugboardErrorCodes.PlatformError, timeout.Message, new JsonObject { ["platform"] = WeComBot.Platform, ["cmd"] = timeout.Cmd, ["reason"] = "ackTimeout" }, timeout),
-        WeComNotConnectedException notConnected => new(PlugboardErrorCodes.PlatformError, notConnected.Message, new JsonObject { ["platform"] = WeComBot.Platform, ["reason"] = "notConnected" }, notConnected),
-        _ => new(PlugboardErrorCodes.PlatformError, exception.Message, new JsonObject { ["platform"] = WeComBot.Platform }, exception),
+        WeComAckTimeoutException timeout => new(PlugboardErrorCodes.PlatformError, timeout.Message, new JsonObject { ["platform"] = WeComAiBot.Platform, ["cmd"] = timeout.Cmd, ["reason"] = "ackTimeout" }, timeout),
+        WeComNotConnectedException notConnected => new(PlugboardErrorCodes.PlatformError, notConnected.Message, new JsonObject { ["platform"] = WeComAiBot.Platform, ["reason"] = "notConnected" }, notConnected),
+        _ => new(PlugboardErrorCodes.PlatformError, exception.Message, new JsonObject { ["platform"] = WeComAiBot.Platform }, exception),
     };
 }

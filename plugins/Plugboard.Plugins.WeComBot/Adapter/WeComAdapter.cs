@@ -13,7 +13,7 @@ namespace Plugboard.Plugins.WeComBot.Adapter;
 /// </summary>
 internal sealed class WeComAdapter : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, WeComBot> _bots = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, WeComAiBot> _bots = new(StringComparer.Ordinal);
     private readonly Dictionary<string, WeComWebhookHost> _webhookHosts = new(StringComparer.OrdinalIgnoreCase);
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private readonly ILoggerFactory _loggers;
@@ -36,11 +36,11 @@ internal sealed class WeComAdapter : IAsyncDisposable
     }
 
     /// <summary>The bots being served.</summary>
-    public IReadOnlyCollection<WeComBot> Bots => [.. _bots.Values];
+    public IReadOnlyCollection<WeComAiBot> Bots => [.. _bots.Values];
 
     /// <summary>Starts (or restarts with new config) a bot.</summary>
     /// <exception cref="JsonRpcException"><see cref="PlugboardErrorCodes.ConfigInvalid"/> with every problem listed.</exception>
-    public async Task<WeComBot> StartBotAsync(string botId, JsonElement config, WeComEventEmitter emit, CancellationToken cancellationToken = default)
+    public async Task<WeComAiBot> StartBotAsync(string botId, JsonElement config, WeComEventEmitter emit, CancellationToken cancellationToken = default)
     {
         WeComBotSettings settings;
         try
@@ -49,14 +49,14 @@ internal sealed class WeComAdapter : IAsyncDisposable
         }
         catch (WeComConfigException ex)
         {
-            throw JsonRpcException.WithData(PlugboardErrorCodes.ConfigInvalid, $"Bot {botId}: {ex.Message}", ("bot", botId), ("platform", WeComBot.Platform), ("errors", string.Join("; ", ex.Errors)));
+            throw JsonRpcException.WithData(PlugboardErrorCodes.ConfigInvalid, $"Bot {botId}: {ex.Message}", ("bot", botId), ("platform", WeComAiBot.Platform), ("errors", string.Join("; ", ex.Errors)));
         }
 
         await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await StopCoreAsync(botId).ConfigureAwait(false);
-            var bot = new WeComBot(botId, settings, emit, _http, _loggers.CreateLogger("Plugboard.Plugins.WeComBot.Bot"), _time);
+            var bot = new WeComAiBot(botId, settings, emit, _http, _loggers.CreateLogger("Plugboard.Plugins.WeComBot.Bot"), _time);
             if (settings.Mode == WeComBotMode.Webhook)
             {
                 if (!_webhookHosts.TryGetValue(settings.WebhookListen, out var host))
@@ -103,7 +103,7 @@ internal sealed class WeComAdapter : IAsyncDisposable
 
     /// <summary>The running bot with that id.</summary>
     /// <exception cref="JsonRpcException"><see cref="PlugboardErrorCodes.BotNotFound"/>.</exception>
-    public WeComBot Get(string botId)
+    public WeComAiBot Get(string botId)
         => _bots.TryGetValue(botId, out var bot)
             ? bot
             : throw JsonRpcException.WithData(PlugboardErrorCodes.BotNotFound, $"The WeCom adapter is not serving bot '{botId}' (not started, or stopped).", ("bot", botId));

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Plugboard.Plugins.WeComBot.Adapter;
 
+
 namespace Plugboard.Plugins.WeComBot.Webhook;
 
 /// <summary>
@@ -21,7 +22,7 @@ internal sealed class WeComWebhookHost : IAsyncDisposable
 
     private const int MaxBodyBytes = 1024 * 1024;
 
-    private readonly ConcurrentDictionary<string, Adapter.WeComBot> _bots = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, WeComAiBot> _bots = new(StringComparer.Ordinal);
     private readonly WebApplication _app;
 
     private WeComWebhookHost(WebApplication app, string baseUrl)
@@ -84,7 +85,7 @@ internal sealed class WeComWebhookHost : IAsyncDisposable
 
     /// <summary>Serves a bot; returns its callback URL.</summary>
     /// <exception cref="InvalidOperationException">Another bot with that id is served here.</exception>
-    public string Add(Adapter.WeComBot bot)
+    public string Add(WeComAiBot bot)
     {
         if (!_bots.TryAdd(bot.Id, bot))
         {

@@ -87,6 +87,9 @@ internal sealed class WeComSimulator : IAsyncDisposable
     /// <summary>Answers ping frames (default true).</summary>
     public bool AckPings { get; set; } = true;
 
+    /// <summary>Waits this long before acking a good subscribe.</summary>
+    public TimeSpan SubscribeAckDelay { get; set; }
+
     /// <summary>Refuses WebSocket upgrades with 503 (a server that is down).</summary>
     public bool RefuseConnections { get; set; }
 
@@ -173,6 +176,9 @@ internal sealed class WeComSimulator : IAsyncDisposable
             connection.Socket.Abort();
         }
     }
+
+    /// <summary>When connection <paramref name="number"/> got its subscribe ack (null: never).</summary>
+    public DateTimeOffset? SubscribedAt(int number) => Snapshot().FirstOrDefault(c => c.Number == number)?.SubscribedAt;
 
     /// <summary>Whether a bot has a live subscribed connection.</summary>
     public bool IsSubscribed(string botId) => _subscribed.TryGetValue(botId, out var c) && c.Socket.State == WebSocketState.Open;
@@ -540,6 +546,12 @@ internal sealed class WeComSimulator : IAsyncDisposable
         }
 
         _subscribed[botId] = connection;
+        if (SubscribeAckDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(SubscribeAckDelay);
+        }
+
+        connection.SubscribedAt = DateTimeOffset.UtcNow;
         await connection.AckAsync(frame.ReqId, 0, "ok");
     }
 
@@ -583,6 +595,8 @@ internal sealed class WeComSimulator : IAsyncDisposable
         public WebSocket Socket { get; } = socket;
 
         public string? BotId { get; set; }
+
+        public DateTimeOffset? SubscribedAt { get; set; }
 
         public bool BeginInFlight(string reqId)
         {

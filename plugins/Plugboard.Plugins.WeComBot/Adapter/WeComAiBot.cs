@@ -18,7 +18,7 @@ internal delegate Task WeComEventEmitter(string type, JsonElement data, JsonElem
 /// One WeCom AI bot served by the adapter: its long connection or webhook state, the callbacks it can still answer,
 /// and its streamed replies. Each bot's state is its own; several bots share an adapter process.
 /// </summary>
-internal sealed partial class WeComBot : IAsyncDisposable
+internal sealed partial class WeComAiBot : IAsyncDisposable
 {
     /// <summary>The adapter platform name.</summary>
     public const string Platform = "wecombot";
@@ -44,7 +44,7 @@ internal sealed partial class WeComBot : IAsyncDisposable
     /// <param name="http">Downloads media and fetches outbound images.</param>
     /// <param name="logger">The logger; every message names the bot.</param>
     /// <param name="time">The clock (tests may pass their own).</param>
-    public WeComBot(string id, WeComBotSettings settings, WeComEventEmitter emit, HttpClient http, ILogger logger, TimeProvider? time = null)
+    public WeComAiBot(string id, WeComBotSettings settings, WeComEventEmitter emit, HttpClient http, ILogger logger, TimeProvider? time = null)
     {
         Id = id;
         Settings = settings;

@@ -23,7 +23,7 @@ internal sealed record WebhookResponse(int Status, string ContentType, string Bo
 }
 
 /// <summary>Webhook mode: URL verification, signed and encrypted callbacks, and the stream-refresh protocol.</summary>
-internal sealed partial class WeComBot
+internal sealed partial class WeComAiBot
 {
     /// <summary>Handles one webhook request.</summary>
     public async Task<WebhookResponse> HandleWebhookAsync(WebhookRequest request, CancellationToken cancellationToken)

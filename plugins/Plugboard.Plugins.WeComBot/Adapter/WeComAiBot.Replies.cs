@@ -7,7 +7,7 @@ using Plugboard.Protocol.Contracts;
 namespace Plugboard.Plugins.WeComBot.Adapter;
 
 /// <summary>Replies, streams, proactive sends and uploads.</summary>
-internal sealed partial class WeComBot
+internal sealed partial class WeComAiBot
 {
     /// <summary>Largest upload chunk before base64.</summary>
     public const int UploadChunkBytes = 512 * 1024;

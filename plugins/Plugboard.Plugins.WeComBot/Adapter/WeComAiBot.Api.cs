@@ -35,7 +35,7 @@ internal sealed record StreamStatusResult(IReadOnlyList<StreamStatus> Streams, i
 internal sealed record UploadMediaResult(string MediaId, string Type, string? CreatedAt);
 
 /// <summary><c>callPlatformApi</c> actions.</summary>
-internal sealed partial class WeComBot
+internal sealed partial class WeComAiBot
 {
     /// <summary>The platform actions, as declared in plugin.json.</summary>
     public static IReadOnlyList<string> Actions { get; } = ["getConnectionMode", "getStreamStatus", "sendMarkdown", "updateTemplateCard", "uploadMedia"];
