@@ -90,9 +90,9 @@ internal static class RuntimeServer
         }
         finally
         {
-            output.WriteLine("Plugboard stopped.");
             TryDelete(settings.RuntimeInfoFile);
-            await app.DisposeAsync();
+            await app.DisposeAsync(); // Flushes the console logger first, so this is the last line.
+            output.WriteLine("Plugboard stopped.");
         }
 
         return ExitCodes.Success;
