@@ -104,6 +104,19 @@ internal sealed class DockerEngineClient : IDisposable
         return await GetAsync($"{Prefix}/containers/json?all=true&filters={Uri.EscapeDataString(json)}", DockerJsonContext.Default.ListContainerSummary, "list containers", cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Whether a network with that name or id exists.</summary>
+    public async Task<bool> NetworkExistsAsync(string name, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync($"{Prefix}/networks/{Escape(name)}", cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        await EnsureSuccessAsync(response, "inspect network", cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
     public async Task UpdateContainerAsync(string id, ContainerUpdateRequest body, CancellationToken cancellationToken)
     {
         using var response = await _http.PostAsync($"{Prefix}/containers/{Escape(id)}/update", Json(body, DockerJsonContext.Default.ContainerUpdateRequest), cancellationToken).ConfigureAwait(false);

@@ -196,7 +196,10 @@ internal sealed class SessionManager : IAsyncDisposable
             throw BoxErrors.InvalidRequest("maxOutputBytes", $"maxOutputBytes must be between 0 and {_options.MaxOutputBytesLimit} (got {maxOutput}).");
         }
 
-        var session = await GetOrCreateAsync(parameters.SessionId, parameters.Session, cancellationToken).ConfigureAwait(false);
+        // Check the timeout against the profile before a session is created for a request that cannot run.
+        var profile = _sessions.TryGetValue(parameters.SessionId ?? "", out var known) ? known.Spec.Profile : _resolver.Profiles.Get(parameters.Session?.Profile);
+        ResolveTimeout(profile, parameters.TimeoutSeconds);
+        var session = await GetOrCreateAsync(parameters.SessionId!, parameters.Session, cancellationToken).ConfigureAwait(false);
         var timeout = ResolveTimeout(session.Spec.Profile, parameters.TimeoutSeconds);
         var outcome = await RunCommandAsync(session, argv, workdir, env, timeout, parameters.Stdin, maxOutput, cancellationToken).ConfigureAwait(false);
         return new BoxExecResult

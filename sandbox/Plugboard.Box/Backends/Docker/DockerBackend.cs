@@ -122,6 +122,12 @@ internal sealed class DockerBackend : ISandboxBackend
         }
 
         mounts.AddRange(spec.AllMounts.Select(m => Bind(m.HostPath, m.MountPath, m.ReadOnly)));
+        if (spec.Network == BoxNetwork.On && !await _docker.NetworkExistsAsync(_options.Network, cancellationToken).ConfigureAwait(false))
+        {
+            // Docker would start the container anyway, silently without connectivity (e.g. dockerd --bridge=none).
+            throw BoxErrors.BackendError(Name, $"Profile '{spec.Profile.Name}' needs network access, but the Docker engine has no network '{_options.Network}'. Create it (docker network create {_options.Network}), point Box:Docker:Network at an existing one, or use a profile without network.");
+        }
+
         var body = BuildCreateRequest(spec, image, tmpfs, mounts);
         try
         {
