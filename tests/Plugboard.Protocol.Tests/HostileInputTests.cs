@@ -252,7 +252,8 @@ public sealed class HostileInputTests
         // The oversized frame and the next one arrive in one write: the skip must stop exactly at the frame's end.
         await peer.WriteAsync((byte[])[.. oversized, .. next]);
 
-        var error = JsonRpcAssert.Error(await peer.ReceiveAsync(), "null", JsonRpcErrorCodes.MessageTooLarge);
+        // The id is read from the first bytes of the skipped message, so the caller's call fails instead of waiting.
+        var error = JsonRpcAssert.Error(await peer.ReceiveAsync(), "1", JsonRpcErrorCodes.MessageTooLarge);
         Assert.Equal(body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), error.GetProperty("data").GetProperty("size").GetString());
         JsonRpcAssert.Result(await peer.ReceiveAsync(), "2", "2");
         await peer.AssertAliveAsync();
@@ -269,8 +270,33 @@ public sealed class HostileInputTests
             await peer.WriteAsync(oversized.AsMemory(offset, Math.Min(777, oversized.Length - offset)));
         }
 
+        JsonRpcAssert.Error(await peer.ReceiveAsync(), "1", JsonRpcErrorCodes.MessageTooLarge);
+        await peer.AssertAliveAsync();
+    }
+
+    [Fact]
+    public async Task Read_OverLimitWithIdAfterHugeParams_AnswersMessageTooLargeWithNullId()
+    {
+        await using var peer = RawPeer.Start(maxMessageSize: 1024);
+
+        await peer.WriteAsync(Frames.Of($$$"""{"jsonrpc":"2.0","method":"echo","params":{"value":"{{{new string('z', 9000)}}}"},"id":7}"""));
+
         JsonRpcAssert.Error(await peer.ReceiveAsync(), "null", JsonRpcErrorCodes.MessageTooLarge);
         await peer.AssertAliveAsync();
+    }
+
+    [Theory]
+    [InlineData("""{"id":"abc","jsonrpc":"2.0" """, "abc")]
+    [InlineData("""{"jsonrpc":"2.0","method":"m","id":42,"params":[""", "42")]
+    [InlineData("""{"jsonrpc":"2.0","params":{"id":5},"id":6,"method":"m""", "6")]
+    [InlineData("""[{"id":1}""", "null")]
+    [InlineData("""{"jsonrpc":"2.0","params":"xxxxx""", "null")]
+    [InlineData("not json", "null")]
+    public void ReadIdFromPrefix_PartialMessage_FindsTopLevelIdOnly(string prefix, string expected)
+    {
+        var id = JsonRpcConnection.ReadIdFromPrefix(Encoding.UTF8.GetBytes(prefix));
+
+        Assert.Equal(expected, id.IsNull ? "null" : id.Number?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? id.String);
     }
 
     [Fact]
@@ -500,7 +526,7 @@ public sealed class HostileInputTests
 
         var response = await pair.ExchangeAsync($$$"""{"jsonrpc":"2.0","id":1,"method":"echo","params":{"value":"{{{new string('x', 5000)}}}"}}""", fragmentSize);
 
-        JsonRpcAssert.Error(response, "null", JsonRpcErrorCodes.MessageTooLarge);
+        JsonRpcAssert.Error(response, "1", JsonRpcErrorCodes.MessageTooLarge);
         await pair.AssertAliveAsync();
         Assert.False(pair.Server.IsDisconnected);
     }

@@ -40,7 +40,7 @@ public sealed partial class JsonRpcConnection
                         $"A message of {read.DeclaredLength} bytes exceeds the limit of {_transport.MaxMessageSize} bytes and was discarded.",
                         ("size", read.DeclaredLength.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                         ("limit", _transport.MaxMessageSize.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-                    await SendOrCollectAsync(SerializeError(RequestId.Null, tooLarge), null).ConfigureAwait(false);
+                    await SendOrCollectAsync(SerializeError(ReadIdFromPrefix(read.Prefix.Span), tooLarge), null).ConfigureAwait(false);
                     continue;
                 }
 
@@ -404,6 +404,54 @@ public sealed partial class JsonRpcConnection
         {
             ThreadPool.UnsafeQueueUserWorkItem(call, preferLocal: false);
         }
+    }
+
+    /// <summary>
+    /// Finds a top-level <c>"id"</c> in the first bytes of an oversized message, so the caller's pending call fails
+    /// with -32002 instead of waiting forever. Returns the null id when the prefix does not reveal one.
+    /// </summary>
+    internal static RequestId ReadIdFromPrefix(ReadOnlySpan<byte> prefix)
+    {
+        var reader = new Utf8JsonReader(prefix, isFinalBlock: false, state: default);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return RequestId.Null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isId = reader.ValueTextEquals("id"u8);
+                if (!reader.Read())
+                {
+                    return RequestId.Null;
+                }
+
+                if (isId)
+                {
+                    return reader.TokenType switch
+                    {
+                        JsonTokenType.Number when reader.TryGetInt64(out var number) => new RequestId(number),
+                        JsonTokenType.String => new RequestId(reader.GetString()!),
+                        _ => RequestId.Null,
+                    };
+                }
+
+                if (!reader.TrySkip())
+                {
+                    return RequestId.Null;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        return RequestId.Null;
     }
 
     private static string Truncate(string text) => text.Length <= 200 ? text : string.Concat(text.AsSpan(0, 200), "...");

@@ -30,6 +30,8 @@ public sealed class HeaderDelimitedTransport : JsonRpcTransport
     private SequencePosition? _consumed;
     private long _skipRemaining;
     private long _skipTotal;
+    private byte[] _prefix = [];
+    private int _prefixLength;
 
     /// <summary>Creates the transport over a pipe pair.</summary>
     public HeaderDelimitedTransport(PipeReader reader, PipeWriter writer, int maxMessageSize = JsonRpcConnectionOptions.DefaultMaxMessageSize, int maxHeaderBytes = DefaultMaxHeaderBytes)
@@ -73,12 +75,9 @@ public sealed class HeaderDelimitedTransport : JsonRpcTransport
 
             if (_skipRemaining > 0)
             {
-                var skip = Math.Min(_skipRemaining, buffer.Length);
-                _skipRemaining -= skip;
-                _reader.AdvanceTo(buffer.GetPosition(skip));
-                if (_skipRemaining == 0)
+                if (Skip(buffer))
                 {
-                    return TransportReadResult.FromOversized(_skipTotal);
+                    return Oversized();
                 }
 
                 if (result.IsCompleted)
@@ -126,12 +125,11 @@ public sealed class HeaderDelimitedTransport : JsonRpcTransport
                 {
                     _skipTotal = contentLength;
                     _skipRemaining = contentLength;
-                    var skip = Math.Min(_skipRemaining, buffer.Length);
-                    _skipRemaining -= skip;
-                    _reader.AdvanceTo(buffer.GetPosition(skip));
-                    if (_skipRemaining == 0)
+                    _prefix = new byte[TransportReadResult.PrefixBytes];
+                    _prefixLength = 0;
+                    if (Skip(buffer))
                     {
-                        return TransportReadResult.FromOversized(_skipTotal);
+                        return Oversized();
                     }
 
                     if (result.IsCompleted)
@@ -170,6 +168,24 @@ public sealed class HeaderDelimitedTransport : JsonRpcTransport
             return TransportReadResult.FromMessage(message);
         }
     }
+
+    /// <summary>Consumes as much of an oversized body as is buffered, keeping its first bytes; true when it is all gone.</summary>
+    private bool Skip(ReadOnlySequence<byte> buffer)
+    {
+        var skip = Math.Min(_skipRemaining, buffer.Length);
+        var keep = (int)Math.Min(skip, _prefix.Length - _prefixLength);
+        if (keep > 0)
+        {
+            buffer.Slice(0, keep).CopyTo(_prefix.AsSpan(_prefixLength));
+            _prefixLength += keep;
+        }
+
+        _skipRemaining -= skip;
+        _reader.AdvanceTo(buffer.GetPosition(skip));
+        return _skipRemaining == 0;
+    }
+
+    private TransportReadResult Oversized() => TransportReadResult.FromOversized(_skipTotal, _prefix.AsMemory(0, _prefixLength));
 
     /// <inheritdoc/>
     public override void AdvanceMessage()

@@ -54,11 +54,15 @@ public enum TransportReadStatus
 /// <summary>The result of <see cref="JsonRpcTransport.ReadAsync"/>.</summary>
 public readonly struct TransportReadResult
 {
-    private TransportReadResult(TransportReadStatus status, ReadOnlySequence<byte> message, long declaredLength)
+    /// <summary>How many leading bytes of an oversized message a transport keeps (see <see cref="Prefix"/>).</summary>
+    public const int PrefixBytes = 4096;
+
+    private TransportReadResult(TransportReadStatus status, ReadOnlySequence<byte> message, long declaredLength, ReadOnlyMemory<byte> prefix = default)
     {
         Status = status;
         Message = message;
         DeclaredLength = declaredLength;
+        Prefix = prefix;
     }
 
     /// <summary>What was read.</summary>
@@ -70,11 +74,14 @@ public readonly struct TransportReadResult
     /// <summary>The size of an oversized message, as declared or as counted.</summary>
     public long DeclaredLength { get; }
 
+    /// <summary>The first bytes (up to <see cref="PrefixBytes"/>) of an oversized message, so it can be answered by its id.</summary>
+    public ReadOnlyMemory<byte> Prefix { get; }
+
     /// <summary>A whole message.</summary>
     public static TransportReadResult FromMessage(ReadOnlySequence<byte> message) => new(TransportReadStatus.Message, message, message.Length);
 
-    /// <summary>An oversized message that was skipped.</summary>
-    public static TransportReadResult FromOversized(long length) => new(TransportReadStatus.Oversized, default, length);
+    /// <summary>An oversized message that was skipped, with its first bytes.</summary>
+    public static TransportReadResult FromOversized(long length, ReadOnlyMemory<byte> prefix = default) => new(TransportReadStatus.Oversized, default, length, prefix);
 
     /// <summary>The end of the stream.</summary>
     public static TransportReadResult EndOfStream => new(TransportReadStatus.EndOfStream, default, 0);

@@ -32,6 +32,7 @@ public sealed class WebSocketTransport : JsonRpcTransport
         AdvanceMessage();
         var length = 0;
         long oversized = -1;
+        byte[] prefix = [];
         while (true)
         {
             if (length == _buffer.Length)
@@ -79,6 +80,7 @@ public sealed class WebSocketTransport : JsonRpcTransport
                 length += received.Count;
                 if (length > MaxMessageSize)
                 {
+                    prefix = _buffer.AsSpan(0, Math.Min(length, TransportReadResult.PrefixBytes)).ToArray();
                     oversized = length;
                     length = 0;
                 }
@@ -88,7 +90,7 @@ public sealed class WebSocketTransport : JsonRpcTransport
             {
                 if (oversized >= 0)
                 {
-                    return TransportReadResult.FromOversized(oversized);
+                    return TransportReadResult.FromOversized(oversized, prefix);
                 }
 
                 _holdingMessage = true;
