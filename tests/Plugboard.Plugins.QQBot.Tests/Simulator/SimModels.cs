@@ -16,7 +16,9 @@ namespace Plugboard.Plugins.QQBot.Tests.Simulator;
 public sealed record RecordedRequest(string Method, string Path, string? Authorization, string? AppId, JsonNode? Body, int Status, string? ContentType)
 {
     /// <summary>A body property as a string (numbers as text).</summary>
-    public string? Field(string name) => Body?[name] is JsonValue value ? value.ToJsonString().Trim('"') : null;
+    public string? Field(string name) => Body?[name] is JsonValue value
+        ? value.TryGetValue<string>(out var text) ? text : value.ToJsonString()
+        : null;
 }
 
 /// <summary>A gateway frame, in either direction.</summary>
