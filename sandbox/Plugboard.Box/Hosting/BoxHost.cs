@@ -44,11 +44,15 @@ internal sealed class BoxHost : IAsyncDisposable
 
     public string RelayBaseUrl => _web?.BaseUrl ?? "";
 
+    /// <summary>rwx--x--x: others may pass through to a folder they know the name of, never list.</summary>
+    internal const UnixFileMode TraverseOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+
     public static async Task<BoxHost> StartAsync(BoxServerOptions options, string token, bool serveControl, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var logger = loggerFactory.CreateLogger("Plugboard.Box");
         Directory.CreateDirectory(options.DataDirectory);
-        File.SetUnixFileMode(options.DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // Traversable but not listable: jails run as an unprivileged uid that must reach their own folders by name.
+        File.SetUnixFileMode(options.DataDirectory, TraverseOnly);
         var identity = new BoxIdentity(options.DataDirectory, options.Scope);
         var workspaces = new WorkspaceStore(options.DataDirectory, logger);
         await workspaces.RecoverAsync(cancellationToken).ConfigureAwait(false);

@@ -33,6 +33,7 @@ internal sealed partial class WorkspaceStore
         Root = System.IO.Path.Combine(dataDirectory, "workspaces");
         _logger = logger;
         Directory.CreateDirectory(Root);
+        File.SetUnixFileMode(Root, Hosting.BoxHost.TraverseOnly);
         CanMount = Environment.IsPrivilegedProcess && FindTool("mount") is not null && FindTool("mkfs.ext4") is not null;
     }
 

@@ -89,8 +89,12 @@ internal abstract partial class HostJailBackend : ISandboxBackend
         CgroupSet? cgroups = null;
         try
         {
+            Directory.CreateDirectory(_jailsDirectory);
+            File.SetUnixFileMode(System.IO.Path.GetDirectoryName(_jailsDirectory)!, BoxHost.TraverseOnly);
+            File.SetUnixFileMode(_jailsDirectory, BoxHost.TraverseOnly);
             var state = System.IO.Path.Combine(_jailsDirectory, name);
             Directory.CreateDirectory(state);
+            File.SetUnixFileMode(state, BoxHost.TraverseOnly | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
             var inner = Options.SandboxUid.ToString(CultureInfo.InvariantCulture);
             await File.WriteAllTextAsync(System.IO.Path.Combine(state, "passwd"), $"root:x:0:0:root:/root:/sbin/nologin\nsandbox:x:{inner}:{inner}:sandbox:/workspace:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n", cancellationToken).ConfigureAwait(false);
             await File.WriteAllTextAsync(System.IO.Path.Combine(state, "group"), $"root:x:0:\nsandbox:x:{inner}:\nnogroup:x:65534:\n", cancellationToken).ConfigureAwait(false);
