@@ -10,6 +10,7 @@ using Plugboard.Plugins.QQBot.Gateway;
 using Plugboard.Plugins.QQBot.Inbound;
 using Plugboard.Plugins.QQBot.Outbound;
 using Plugboard.Protocol.Contracts;
+using Plugboard.Protocol.JsonRpc;
 
 namespace Plugboard.Plugins.QQBot;
 
@@ -26,13 +27,13 @@ internal sealed class QQBotInstance : IAsyncDisposable
     private readonly HttpClient _http;
     private readonly CancellationTokenSource _stopping = new();
 
-    public QQBotInstance(string botId, QQBotConfig config, IBotEventSink sink, ISessionStore sessions, ILoggerFactory loggers, TimeProvider? time = null, Func<string, string?>? environment = null)
+    public QQBotInstance(string botId, QQBotConfig config, IBotEventSink sink, ISessionStore sessions, ILogger logger, TimeProvider? time = null, Func<string, string?>? environment = null)
     {
         BotId = botId;
         Config = config;
         _sink = sink;
         _time = time ?? TimeProvider.System;
-        _logger = loggers.CreateLogger("Plugboard.Plugins.QQBot");
+        _logger = logger;
         environment ??= ProxyResolver.ProcessEnvironment;
         var httpProxy = ProxyResolver.ForHttp(config.Proxy, environment);
         var socketProxy = ProxyResolver.ForWebSocket(config.Proxy, environment);
@@ -70,10 +71,35 @@ internal sealed class QQBotInstance : IAsyncDisposable
     /// <summary>Its message sending.</summary>
     public QQMessenger Messenger { get; }
 
+    /// <summary>Parses a bot's configuration; problems become <see cref="PlugboardErrorCodes.ConfigInvalid"/> listing every field.</summary>
+    /// <exception cref="JsonRpcException">The configuration is invalid.</exception>
+    public static QQBotConfig ParseConfig(string botId, JsonElement config, Func<string, string?>? environment = null)
+    {
+        try
+        {
+            var parsed = QQBotConfig.Parse(config);
+            _ = ProxyResolver.ForHttp(parsed.Proxy, environment ?? ProxyResolver.ProcessEnvironment);
+            _ = ProxyResolver.ForWebSocket(parsed.Proxy, environment ?? ProxyResolver.ProcessEnvironment);
+            return parsed;
+        }
+        catch (QQBotConfigException ex)
+        {
+            var errors = new JsonArray();
+            foreach (var error in ex.Errors)
+            {
+                errors.Add(error);
+            }
+
+            throw new JsonRpcException(PlugboardErrorCodes.ConfigInvalid, $"Bot {botId}: {ex.Message}", QQJson.Element(new JsonObject { ["bot"] = botId, ["errors"] = errors }));
+        }
+    }
+
     /// <summary>
     /// Connects and waits up to <see cref="QQBotConfig.StartTimeout"/> for READY. Fatal problems (bad credentials,
-    /// a fatal close code) throw; anything slower keeps connecting in the background.
+    /// a fatal close code) throw a <see cref="PlugboardErrorCodes.PlatformError"/>; anything slower keeps connecting
+    /// in the background.
     /// </summary>
+    /// <exception cref="JsonRpcException">The gateway stopped for good, or the platform refused the credentials.</exception>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Gateway.Start();
@@ -90,7 +116,65 @@ internal sealed class QQBotInstance : IAsyncDisposable
         {
             Log.StillConnecting(_logger, Config.AppId, Config.StartTimeout, Gateway.Status.LastError ?? Gateway.Status.State.ToString());
         }
+        catch (GatewayFatalException fatal)
+        {
+            var data = QQJson.Element(new JsonObject { ["platform"] = InboundNormalizer.Platform, ["kind"] = "gatewayStopped", ["bot"] = BotId, ["closeCode"] = fatal.CloseCode });
+            throw new JsonRpcException(PlugboardErrorCodes.PlatformError, $"Bot {BotId}: {fatal.Message}", data, fatal);
+        }
     }
+
+    /// <summary><c>adapter/send</c>.</summary>
+    public Task<SendResult> SendApiAsync(SendParams parameters, CancellationToken cancellationToken)
+        => Call(() => SendAsync(parameters.Target, parameters.Chain ?? [], cancellationToken));
+
+    /// <summary><c>adapter/reply</c>.</summary>
+    public Task<SendResult> ReplyApiAsync(ReplyParams parameters, CancellationToken cancellationToken)
+        => Call(() => ReplyAsync(parameters.Chat, parameters.MessageId, parameters.Chain ?? [], parameters.Quote, cancellationToken));
+
+    /// <summary><c>adapter/delete</c>: <c>{chat, messageId}</c>.</summary>
+    public Task<JsonElement> DeleteApiAsync(JsonElement parameters, CancellationToken cancellationToken)
+        => Call(async () =>
+        {
+            await RecallAsync(AdapterParameters.Chat(parameters, "chat"), AdapterParameters.Required(parameters, "messageId"), cancellationToken).ConfigureAwait(false);
+            return AdapterParameters.Empty;
+        });
+
+    /// <summary><c>adapter/uploadFile</c>: <c>{chat, file: media component}</c> → <c>{fileId, fileUuid, ttl}</c>.</summary>
+    public Task<JsonElement> UploadFileApiAsync(JsonElement parameters, CancellationToken cancellationToken)
+        => Call(() => UploadAsync(AdapterParameters.Chat(parameters, "chat"), AdapterParameters.Media(parameters), cancellationToken));
+
+    /// <summary><c>adapter/callPlatformApi</c>: the actions in <see cref="QQBotAdapter.Actions"/>.</summary>
+    public Task<JsonElement> CallPlatformApiAsync(string action, JsonElement p, CancellationToken cancellationToken)
+        => Call(async () =>
+        {
+            switch (action)
+            {
+                case "getGatewayInfo":
+                    var info = await Api.GetGatewayBotAsync(Linked(cancellationToken)).ConfigureAwait(false);
+                    return QQJson.Element(new JsonObject
+                    {
+                        ["url"] = info.Url,
+                        ["shards"] = info.Shards,
+                        ["sessionStartLimit"] = new JsonObject { ["total"] = info.Total, ["remaining"] = info.Remaining, ["resetAfterMs"] = (long)info.ResetAfter.TotalMilliseconds, ["maxConcurrency"] = info.MaxConcurrency },
+                    });
+                case "refreshToken":
+                    var expires = await Tokens.RefreshAsync(Linked(cancellationToken)).ConfigureAwait(false);
+                    return QQJson.Element(new JsonObject { ["expiresAt"] = expires.ToString("O", CultureInfo.InvariantCulture) });
+                case "acknowledgeInteraction":
+                    var code = p.ValueKind == JsonValueKind.Object && QQJson.Long(p, "code") is { } c ? (int)c : 0;
+                    await AcknowledgeInteractionAsync(AdapterParameters.Required(p, "interactionId"), code, cancellationToken).ConfigureAwait(false);
+                    return AdapterParameters.Empty;
+                case "recallMessage":
+                    await RecallAsync(AdapterParameters.Chat(p, "chat"), AdapterParameters.Required(p, "messageId"), cancellationToken).ConfigureAwait(false);
+                    return AdapterParameters.Empty;
+                case "uploadMedia":
+                    return await UploadAsync(AdapterParameters.Chat(p, "chat"), AdapterParameters.Media(p), cancellationToken).ConfigureAwait(false);
+                case "getStatus":
+                    return DescribeStatus();
+                default:
+                    throw JsonRpcException.WithData(PlugboardErrorCodes.AdapterNotSupported, $"The qqbot adapter has no platform action '{action}'. It has: {string.Join(", ", QQBotAdapter.Actions)}.", ("action", action));
+            }
+        });
 
     /// <summary>Sends a chain to a target.</summary>
     public Task<SendResult> SendAsync(ChatTarget target, IReadOnlyList<MessageComponent> chain, CancellationToken cancellationToken)
@@ -148,6 +232,18 @@ internal sealed class QQBotInstance : IAsyncDisposable
         Tokens.Dispose();
         _stopping.Dispose();
         Log.BotStopped(_logger, Config.AppId, BotId);
+    }
+
+    private async Task<T> Call<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (QQApiException ex)
+        {
+            throw ex.ToJsonRpc(BotId);
+        }
     }
 
     private CancellationToken Linked(CancellationToken cancellationToken) => cancellationToken.CanBeCanceled ? cancellationToken : _stopping.Token;
