@@ -132,13 +132,16 @@ internal sealed class StreamReply(string id, CallbackContext context, DateTimeOf
                 throw new InvalidOperationException($"Stream {Id} is already finished; start a new stream id to send more.");
             }
 
-            _content.Append(text);
-            var current = _content.ToString();
-            var cut = Utf8Text.Truncate(current, WeComBotSettings.StreamContentLimit, out var truncated);
-            if (truncated)
+            // Once the content hit WeCom's limit, later text is dropped rather than squeezed into the last bytes.
+            if (!Truncated)
             {
-                _content.Clear().Append(cut);
-                Truncated = true;
+                _content.Append(text);
+                var cut = Utf8Text.Truncate(_content.ToString(), WeComBotSettings.StreamContentLimit, out var truncated);
+                if (truncated)
+                {
+                    _content.Clear().Append(cut);
+                    Truncated = true;
+                }
             }
 
             if (final)

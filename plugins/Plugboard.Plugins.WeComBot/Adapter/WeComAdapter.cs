@@ -40,7 +40,12 @@ internal sealed class WeComAdapter : IAsyncDisposable
 
     /// <summary>Starts (or restarts with new config) a bot.</summary>
     /// <exception cref="JsonRpcException"><see cref="PlugboardErrorCodes.ConfigInvalid"/> with every problem listed.</exception>
-    public async Task<WeComAiBot> StartBotAsync(string botId, JsonElement config, WeComEventEmitter emit, CancellationToken cancellationToken = default)
+    /// <param name="botId">The Plugboard bot id.</param>
+    /// <param name="config">The bot's adapter config.</param>
+    /// <param name="emit">Emits the bot's events.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <param name="logger">The bot's logger (default: one from the factory); messages name the bot either way.</param>
+    public async Task<WeComAiBot> StartBotAsync(string botId, JsonElement config, WeComEventEmitter emit, CancellationToken cancellationToken = default, ILogger? logger = null)
     {
         WeComBotSettings settings;
         try
@@ -56,7 +61,7 @@ internal sealed class WeComAdapter : IAsyncDisposable
         try
         {
             await StopCoreAsync(botId).ConfigureAwait(false);
-            var bot = new WeComAiBot(botId, settings, emit, _http, _loggers.CreateLogger("Plugboard.Plugins.WeComBot.Bot"), _time);
+            var bot = new WeComAiBot(botId, settings, emit, _http, logger ?? _loggers.CreateLogger("Plugboard.Plugins.WeComBot.Bot"), _time);
             if (settings.Mode == WeComBotMode.Webhook)
             {
                 if (!_webhookHosts.TryGetValue(settings.WebhookListen, out var host))
@@ -87,12 +92,17 @@ internal sealed class WeComAdapter : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops a bot; false when it was not running.</summary>
-    public async Task<bool> StopBotAsync(string botId)
+    /// <summary>Stops a bot; false when it was not running (or, with <paramref name="instance"/>, already replaced by a restart).</summary>
+    public async Task<bool> StopBotAsync(string botId, WeComAiBot? instance = null)
     {
         await _lifecycle.WaitAsync().ConfigureAwait(false);
         try
         {
+            if (instance is not null && (!_bots.TryGetValue(botId, out var current) || current != instance))
+            {
+                return false;
+            }
+
             return await StopCoreAsync(botId).ConfigureAwait(false);
         }
         finally
@@ -127,7 +137,6 @@ internal sealed class WeComAdapter : IAsyncDisposable
             _http.Dispose();
         }
 
-        _lifecycle.Dispose();
     }
 
     private async Task<bool> StopCoreAsync(string botId)
