@@ -52,21 +52,24 @@ internal static class E2eBenchmark
             await using var raw = await RawRpcPeer.StartAsync();
             Console.WriteLine($"  chat: {host.ChatUrl}");
 
-            // Warm-up: JIT, connection pools, the plugins' first calls.
+            // Warm-up until the three processes run optimised code (tiered JIT needs many calls per method).
+            Console.WriteLine("  warming up ...");
+            await using var chatClients = await ChatPool.ConnectAsync(host.ChatUrl, Concurrency);
             await using (var warm = await ChatSocket.ConnectAsync(host.ChatUrl))
             {
-                await LatencyAsync(50, () => warm.RoundTripAsync("warm-up"));
+                await LatencyAsync(messages, () => warm.RoundTripAsync("warm-up"));
             }
 
-            await LatencyAsync(200, raw.RoundTripAsync);
-            await LatencyAsync(50, host.ToolRoundTripAsync);
+            await LatencyAsync(messages, raw.RoundTripAsync);
+            await LatencyAsync(messages, host.ToolRoundTripAsync);
+            await ThroughputAsync(seconds, Concurrency, i => chatClients[i].RoundTripAsync("warm-up"));
+            await ThroughputAsync(seconds, Concurrency, _ => raw.RoundTripAsync());
 
             var rawLatency = new List<(double P50, double P99)>();
             var toolLatency = new List<(double P50, double P99)>();
             var chatLatency = new List<(double P50, double P99)>();
             var rawRate = new List<double>();
             var chatRate = new List<double>();
-            await using var chatClients = await ChatPool.ConnectAsync(host.ChatUrl, Concurrency);
             for (var round = 0; round < rounds; round++)
             {
                 Console.Write(string.Create(CultureInfo.InvariantCulture, $"  round {round + 1}/{rounds} ..."));

@@ -166,6 +166,45 @@ public sealed class WebChatLifecycleTests
         Assert.Equal(PlugboardErrorCodes.BotNotFound, error.Code);
     }
 
+    [Fact]
+    public async Task StreamedReply_AdapterWithoutReplyStream_FallsBackToOneReply()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "plugboard-nostream-" + Guid.NewGuid().ToString("N")[..12]);
+        var plugins = PluginHost.CopyBundledPlugins(Path.Combine(root, "plugins"), manifest =>
+        {
+            var apis = manifest["components"]!["adapters"]![0]!["apis"]!.AsArray();
+            apis.Remove(apis.First(a => a!.GetValue<string>() == AdapterApis.ReplyStream));
+        });
+        try
+        {
+            await using var host = await PluginHost.StartAsync(root: root, plugins: plugins);
+            var url = await host.AddWebChatBotAsync();
+            await using var client = await ChatClient.ConnectAsync(url);
+
+            var answer = await client.SayAsync("stream without streaming");
+
+            Assert.Equal("echo: stream without streaming", answer.GetProperty("content").GetString());
+            Assert.False(answer.TryGetProperty("streamId", out _));
+            Assert.Single(client.Received, f => ChatClient.Type(f) == "response");
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task AdapterLogs_CarryTheBotIdScope()
+    {
+        await using var host = await PluginHost.StartAsync();
+
+        await host.AddWebChatBotAsync("tagged");
+
+        var listening = host.Runtime.GetPluginLogs(PluginHost.WebChat, 200).Single(l => l.Contains("is listening", StringComparison.Ordinal));
+        using var entry = System.Text.Json.JsonDocument.Parse(listening);
+        Assert.Contains(entry.RootElement.GetProperty("scope").EnumerateArray(), s => s.ValueKind == System.Text.Json.JsonValueKind.Object && s.GetProperty("botId").GetString() == "tagged");
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

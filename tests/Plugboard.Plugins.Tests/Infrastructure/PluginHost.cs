@@ -40,17 +40,21 @@ internal sealed class PluginHost : IAsyncDisposable
     public CapturingLoggerFactory Loggers { get; }
 
     /// <summary>Starts a runtime; a given <paramref name="root"/> is kept afterwards (to start again over the same data).</summary>
-    public static async Task<PluginHost> StartAsync(Action<PlugboardOptions>? configure = null, string? root = null)
+    /// <param name="configure">Changes the runtime options.</param>
+    /// <param name="root">The data root; default a fresh temp folder deleted at the end.</param>
+    /// <param name="plugins">The plugin folder; default <see cref="BundledPlugins"/>.</param>
+    public static async Task<PluginHost> StartAsync(Action<PlugboardOptions>? configure = null, string? root = null, string? plugins = null)
     {
         var ownsRoot = root is null;
-        if (!File.Exists(Path.Combine(BundledPlugins, WebChat, "plugin.json")) || !File.Exists(Path.Combine(BundledPlugins, Echo, "plugin.json")))
+        plugins ??= BundledPlugins;
+        if (!File.Exists(Path.Combine(plugins, WebChat, "plugin.json")) || !File.Exists(Path.Combine(plugins, Echo, "plugin.json")))
         {
-            throw new InvalidOperationException($"The bundled plugins are missing under {BundledPlugins}; build tests/Plugboard.Plugins.Tests with its csproj (its BundlePlugins target copies them).");
+            throw new InvalidOperationException($"The bundled plugins are missing under {plugins}; build tests/Plugboard.Plugins.Tests with its csproj (its BundlePlugins target copies them).");
         }
 
         root ??= Path.Combine(Path.GetTempPath(), "plugboard-chat-" + Guid.NewGuid().ToString("N")[..12]);
         var options = new PlugboardOptions { DataDirectory = Path.Combine(root, "data") };
-        options.PluginDirectories.Add(BundledPlugins);
+        options.PluginDirectories.Add(plugins);
         options.Supervisor.RestartBaseDelay = TimeSpan.FromMilliseconds(100);
         options.Supervisor.RestartMaxDelay = TimeSpan.FromMilliseconds(800);
         options.Supervisor.ReadyTimeout = TimeSpan.FromSeconds(30);
@@ -117,6 +121,23 @@ internal sealed class PluginHost : IAsyncDisposable
         ]);
 
     public static JsonElement Json(string text) => JsonDocument.Parse(text).RootElement.Clone();
+
+    /// <summary>Copies the bundled plugins into <paramref name="target"/>, letting <paramref name="editWebChatManifest"/> change WebChat's plugin.json.</summary>
+    public static string CopyBundledPlugins(string target, Action<System.Text.Json.Nodes.JsonObject> editWebChatManifest)
+    {
+        foreach (var file in Directory.EnumerateFiles(BundledPlugins, "*", SearchOption.AllDirectories))
+        {
+            var destination = Path.Combine(target, Path.GetRelativePath(BundledPlugins, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.Copy(file, destination, overwrite: true);
+        }
+
+        var manifestPath = Path.Combine(target, WebChat, "plugin.json");
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestPath))!.AsObject();
+        editWebChatManifest(manifest);
+        File.WriteAllText(manifestPath, manifest.ToJsonString());
+        return target;
+    }
 
     public async ValueTask DisposeAsync()
     {
