@@ -67,6 +67,7 @@ internal sealed class QQBotAdapter : IAsyncDisposable
             try
             {
                 await instance.StartAsync(cancellationToken).ConfigureAwait(false);
+                instance.BeginDelivery();
             }
             catch
             {

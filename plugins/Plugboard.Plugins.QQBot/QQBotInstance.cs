@@ -123,6 +123,9 @@ internal sealed class QQBotInstance : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts emitting events; call once the host has registered the bot (see <see cref="GatewayClient.EnableDelivery"/>).</summary>
+    public void BeginDelivery() => Gateway.EnableDelivery();
+
     /// <summary><c>adapter/send</c>.</summary>
     public Task<SendResult> SendApiAsync(SendParams parameters, CancellationToken cancellationToken)
         => Call(() => SendAsync(parameters.Target, parameters.Chain ?? [], cancellationToken));

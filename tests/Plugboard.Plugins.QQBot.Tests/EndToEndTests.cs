@@ -43,11 +43,12 @@ public sealed class EndToEndTests : IAsyncLifetime
         Assert.Equal("***", status.Config.GetProperty("clientSecret").GetString());
 
         await App.PushAsync("C2C_MESSAGE_CREATE", Frames.C2C("hello", id: "ROBOT1.0_e2e-1"));
-        var reply = await _simulator.WaitForRequestAsync(r => r.Path == $"/v2/users/{Frames.UserOpenId}/messages", "the echo reply");
+        var reply = await WaitOrExplainAsync(r => r.Path == $"/v2/users/{Frames.UserOpenId}/messages", "the echo reply");
 
         Assert.Equal("""{"content":"echo: hello","msg_type":0,"msg_id":"ROBOT1.0_e2e-1","msg_seq":1}""", reply.Body!.ToJsonString());
         Assert.Equal(200, reply.Status);
         Assert.Equal("QQBot " + App.CurrentTokenForTests(), reply.Authorization);
+        await QQSimulator.WaitUntilAsync(() => _runtime.GetRecentEvents("qq").Count == 1, "the routing record");
         var record = Assert.Single(_runtime.GetRecentEvents("qq"));
         Assert.Equal(EventTypes.MessageReceived, record.Type);
         Assert.Equal("1/1 listener(s) handled it", record.Outcome);
@@ -83,13 +84,14 @@ public sealed class EndToEndTests : IAsyncLifetime
         var stored = await _fixture.Storage.GetAsync(StorageScope.ForPlugin(RuntimeFixture.QQBotPluginId), "qqbot.session.qq");
         await App.PushAsync("C2C_MESSAGE_CREATE", Frames.C2C("two", id: "ROBOT1.0_p-2"));
         await _runtime.EnableBotAsync("qq");
-        var reply = await _simulator.WaitForRequestAsync(r => r.Path.EndsWith("/messages", StringComparison.Ordinal), "the reply to the missed message", count: 2);
+        var reply = await WaitOrExplainAsync(r => r.Path.EndsWith("/messages", StringComparison.Ordinal), "the reply to the missed message", count: 2);
 
         Assert.NotNull(stored);
         Assert.Equal(session, JsonDocument.Parse(stored.Value).RootElement.GetProperty("sessionId").GetString());
         Assert.Equal(1, App.Identifies);
         Assert.Equal(1, App.Resumes);
         Assert.Equal("""{"content":"echo: two","msg_type":0,"msg_id":"ROBOT1.0_p-2","msg_seq":1}""", reply.Body!.ToJsonString());
+        Assert.Equal(2, _simulator.Requests.Count(r => r.Path.EndsWith("/messages", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -121,6 +123,24 @@ public sealed class EndToEndTests : IAsyncLifetime
         })));
         Assert.Equal(PlugboardErrorCodes.PlatformError, error.Code);
         Assert.Equal(40034102, error.Data!.Value.GetProperty("code").GetInt64());
+    }
+
+    /// <summary>Waits for a request; on timeout the message carries the frames and both plugins' logs.</summary>
+    private async Task<RecordedRequest> WaitOrExplainAsync(Func<RecordedRequest, bool> match, string what, int count = 1)
+    {
+        try
+        {
+            return await _simulator.WaitForRequestAsync(match, what, count);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException(
+                ex.Message
+                + "\nGateway frames:\n" + string.Join("\n", App.Frames.Where(f => f.Op != 1 && f.Op != 11).Select(f => $"{f.Connection} {(f.FromClient ? ">" : "<")} {f.Frame.ToJsonString()}"))
+                + "\nQQBot plugin log:\n" + string.Join("\n", _runtime.GetPluginLogs(RuntimeFixture.QQBotPluginId, 60))
+                + "\nEcho plugin log:\n" + string.Join("\n", _runtime.GetPluginLogs(RuntimeFixture.EchoPluginId, 20)),
+                ex);
+        }
     }
 
     private Task<BotStatus> AddBotAsync()

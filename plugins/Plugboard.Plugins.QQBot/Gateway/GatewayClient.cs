@@ -46,6 +46,8 @@ internal sealed class GatewayClient : IAsyncDisposable
     private readonly Channel<GatewayDispatch> _queue = Channel.CreateUnbounded<GatewayDispatch>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _abortDelivery = new();
+    private readonly TaskCompletionSource _deliveryEnabled = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly SemaphoreSlim _saveLock = new(1, 1);
     private readonly Lock _gate = new();
@@ -110,6 +112,15 @@ internal sealed class GatewayClient : IAsyncDisposable
         }
     }
 
+    /// <summary>How long <see cref="StopAsync"/> lets the event in delivery finish before cancelling it.</summary>
+    public static readonly TimeSpan DeliveryGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Starts delivering events to the dispatch callback. Until then they queue up (in order): the host calls this
+    /// once the bot is registered, so nothing is emitted for a bot the host does not know yet.
+    /// </summary>
+    public void EnableDelivery() => _deliveryEnabled.TrySetResult();
+
     /// <summary>Starts connecting in the background.</summary>
     public void Start()
     {
@@ -132,13 +143,19 @@ internal sealed class GatewayClient : IAsyncDisposable
 
         await _stopping.CancelAsync().ConfigureAwait(false);
         _queue.Writer.TryComplete();
-        foreach (var task in new[] { _run, _deliver })
+        if (_run is not null)
         {
-            if (task is not null)
-            {
-                await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
-            }
+            await Task.WhenAny(_run, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
         }
+
+        // The event being delivered may finish (so its sequence counts as delivered); queued ones wait for a resume.
+        if (_deliver is not null && await Task.WhenAny(_deliver, Task.Delay(DeliveryGrace)).ConfigureAwait(false) != _deliver)
+        {
+            await _abortDelivery.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAny(_deliver, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+        }
+
+        await _abortDelivery.CancelAsync().ConfigureAwait(false);
 
         await SaveSessionAsync(force: true).ConfigureAwait(false);
         lock (_gate)
@@ -157,6 +174,7 @@ internal sealed class GatewayClient : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         _stopping.Dispose();
+        _abortDelivery.Dispose();
         _sendLock.Dispose();
         _saveLock.Dispose();
     }
@@ -701,15 +719,22 @@ internal sealed class GatewayClient : IAsyncDisposable
 
     private async Task DeliverAsync()
     {
+        var abort = _abortDelivery.Token;
         try
         {
-            await foreach (var dispatch in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
+            await _deliveryEnabled.Task.WaitAsync(_stopping.Token).ConfigureAwait(false);
+            while (!_stopping.IsCancellationRequested && await _queue.Reader.WaitToReadAsync(abort).ConfigureAwait(false))
             {
+                if (_stopping.IsCancellationRequested || !_queue.Reader.TryRead(out var dispatch))
+                {
+                    continue;
+                }
+
                 try
                 {
-                    await _onDispatch(dispatch, _stopping.Token).ConfigureAwait(false);
+                    await _onDispatch(dispatch, abort).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+                catch (OperationCanceledException) when (abort.IsCancellationRequested)
                 {
                     return;
                 }

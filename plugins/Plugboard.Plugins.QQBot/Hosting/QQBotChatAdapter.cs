@@ -37,6 +37,14 @@ internal sealed class QQBotChatAdapter : IChatAdapter, IAsyncDisposable
         }
 
         _instance = instance;
+
+        // The SDK registers the bot when this method returns; events emitted before that could be answered with calls
+        // for a bot it does not know yet. Delivery starts on the thread pool, after the registration.
+        _ = Task.Run(async () =>
+        {
+            await Task.Yield();
+            instance.BeginDelivery();
+        }, CancellationToken.None);
     }
 
     public async ValueTask StopAsync(CancellationToken cancellationToken)
