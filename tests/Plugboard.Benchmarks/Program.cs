@@ -22,6 +22,7 @@ public static class Program
                 "rpc" => await RpcBenchmark.RunAsync(RpcBenchmarkOptions.Parse(rest)),
                 "plugin" => await PluginBenchmark.RunAsync(rest),
                 "e2e" => await E2eBenchmark.RunAsync(rest),
+                "wecom" => await WeComBenchmark.RunAsync(rest),
                 PluginBenchmark.HelloMode => PluginBenchmark.RunHello(),
                 EchoPeers.RawMode => await EchoPeers.RunRawAsync(),
                 EchoPeers.RpcMode => await EchoPeers.RunRpcAsync(),
