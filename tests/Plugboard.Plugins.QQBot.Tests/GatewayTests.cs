@@ -143,7 +143,7 @@ public sealed class GatewayTests : IAsyncLifetime
     [Fact]
     public async Task InvalidSession_ObjectForm_IdentifiesAgain()
     {
-        await using var harness = await AdapterHarness.StartAsync(new QQSimulatorOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(500), InvalidSessionAsObject = true });
+        await using var harness = await AdapterHarness.StartAsync(new QQSimulatorOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(1000), InvalidSessionAsObject = true });
         await harness.StartBotAsync();
 
         await harness.Simulator.App(AdapterHarness.AppId).InvalidSessionAsync(null);

@@ -20,7 +20,7 @@ public sealed class MediaUploadTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _harness = await AdapterHarness.StartAsync(new QQSimulatorOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(500), ChunkBlockSize = 4096, RetryablePartFinishes = 1 });
+        _harness = await AdapterHarness.StartAsync(new QQSimulatorOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(1000), ChunkBlockSize = 4096, RetryablePartFinishes = 1 });
         await _harness.StartBotAsync(extra: new JsonObject { ["inlineUploadMaxBytes"] = 8192, ["maxUploadBytes"] = 65536 });
     }
 

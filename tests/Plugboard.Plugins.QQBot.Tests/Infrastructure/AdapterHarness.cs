@@ -45,8 +45,8 @@ internal sealed class AdapterHarness : IAsyncDisposable
         return new AdapterHarness(simulator, sessions);
     }
 
-    /// <summary>Simulator settings for tests: a short heartbeat interval.</summary>
-    public static QQSimulatorOptions Fast() => new() { HeartbeatInterval = TimeSpan.FromMilliseconds(500) };
+    /// <summary>Simulator settings for tests: a 1 s heartbeat interval (the platform uses 45 s; shorter risks false "dead connection" verdicts on a loaded machine).</summary>
+    public static QQSimulatorOptions Fast() => new() { HeartbeatInterval = TimeSpan.FromMilliseconds(1000) };
 
     /// <summary>A bot configuration pointing at the simulator, with short reconnect timings; <paramref name="extra"/> overrides.</summary>
     public JsonElement Config(string appId = AppId, string secret = Secret, JsonObject? extra = null)
