@@ -106,9 +106,9 @@ internal sealed partial class WeComAiBot : IAsyncDisposable
             context.SyncAnswer.TrySetResult(null);
         }
 
+        // _stopping is cancelled, not disposed: callbacks still in flight may read its token.
         _contexts.Clear();
         _streams.Clear();
-        _stopping.Dispose();
         WeComLog.BotStopped(_logger, Id);
     }
 

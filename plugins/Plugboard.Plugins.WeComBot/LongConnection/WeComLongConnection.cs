@@ -266,7 +266,18 @@ internal sealed class WeComLongConnection : IAsyncDisposable
         while (!stop.IsCancellationRequested)
         {
             SetStatus(s => s with { State = WeComConnectionState.Connecting });
-            var outcome = await ConnectOnceAsync(stop).ConfigureAwait(false);
+            Outcome outcome;
+            try
+            {
+                outcome = await ConnectOnceAsync(stop).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!stop.IsCancellationRequested)
+            {
+                // Whatever went wrong with this connection, the next attempt follows the reconnect rules.
+                WeComLog.ReceiveLoopFailed(_logger, _botTag, ex);
+                outcome = new Outcome(OutcomeKind.Lost, "the connection failed: " + ex.Message, false);
+            }
+
             if (stop.IsCancellationRequested)
             {
                 break;
