@@ -154,25 +154,18 @@ public sealed partial class JsonRpcConnection : IAsyncDisposable
     public async ValueTask NotifyProgressAsync<T>(ProgressToken token, T value, CancellationToken cancellationToken = default)
     {
         ThrowIfDisconnected();
-        var info = GetTypeInfo<T>();
-        var buffer = new PooledBufferWriter();
-        var writer = buffer.RentJsonWriter();
-        try
+        var buffer = PooledBufferWriter.WriteJson((Token: token, Value: value, Info: GetTypeInfo<T>()), static (writer, s) =>
         {
             WriteEnvelopeStart(writer, null, ProgressMethod);
             writer.WritePropertyName("params"u8);
             writer.WriteStartObject();
             writer.WritePropertyName("token"u8);
-            JsonSerializer.Serialize(writer, token, ProtocolJsonContext.Default.ProgressToken);
+            JsonSerializer.Serialize(writer, s.Token, ProtocolJsonContext.Default.ProgressToken);
             writer.WritePropertyName("value"u8);
-            JsonSerializer.Serialize(writer, value, info);
+            JsonSerializer.Serialize(writer, s.Value, s.Info);
             writer.WriteEndObject();
             writer.WriteEndObject();
-        }
-        finally
-        {
-            PooledBufferWriter.ReturnJsonWriter(writer);
-        }
+        });
 
         await WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
     }
@@ -338,27 +331,17 @@ public sealed partial class JsonRpcConnection : IAsyncDisposable
 
     private PooledBufferWriter Serialize(string method, long? id, object? parameters)
     {
-        var buffer = new PooledBufferWriter();
-        var writer = buffer.RentJsonWriter();
-        try
+        var buffer = PooledBufferWriter.WriteJson((Method: method, Id: id, Parameters: parameters, Serializer: _serializer), static (writer, s) =>
         {
-            WriteEnvelopeStart(writer, id is { } n ? new RequestId(n) : null, method);
-            if (parameters is not null)
+            WriteEnvelopeStart(writer, s.Id is { } n ? new RequestId(n) : null, s.Method);
+            if (s.Parameters is not null)
             {
                 writer.WritePropertyName("params"u8);
-                JsonSerializer.Serialize(writer, parameters, _serializer.GetTypeInfo(parameters.GetType()));
+                JsonSerializer.Serialize(writer, s.Parameters, s.Serializer.GetTypeInfo(s.Parameters.GetType()));
             }
 
             writer.WriteEndObject();
-        }
-        catch
-        {
-            PooledBufferWriter.ReturnJsonWriter(writer);
-            buffer.Dispose();
-            throw;
-        }
-
-        PooledBufferWriter.ReturnJsonWriter(writer);
+        });
         if (buffer.WrittenCount > _options.MaxMessageSize)
         {
             var size = buffer.WrittenCount;
@@ -383,54 +366,30 @@ public sealed partial class JsonRpcConnection : IAsyncDisposable
     }
 
     private static PooledBufferWriter SerializeResult<TResult>(RequestId id, TResult? result, JsonTypeInfo<TResult> info)
-    {
-        var buffer = new PooledBufferWriter();
-        var writer = buffer.RentJsonWriter();
-        try
+        => PooledBufferWriter.WriteJson((Id: id, Result: result, Info: info), static (writer, s) =>
         {
-            writer.WriteStartObject();
-            writer.WriteString("jsonrpc"u8, "2.0"u8);
-            writer.WritePropertyName("id"u8);
-            id.WriteTo(writer);
-            writer.WritePropertyName("result"u8);
-            if (result is null)
+            WriteResponseStart(writer, s.Id, "result"u8);
+            if (s.Result is null)
             {
                 writer.WriteNullValue();
             }
             else
             {
-                JsonSerializer.Serialize(writer, result, info);
+                JsonSerializer.Serialize(writer, s.Result, s.Info);
             }
 
             writer.WriteEndObject();
-        }
-        catch
-        {
-            PooledBufferWriter.ReturnJsonWriter(writer);
-            buffer.Dispose();
-            throw;
-        }
-
-        PooledBufferWriter.ReturnJsonWriter(writer);
-        return buffer;
-    }
+        });
 
     private static PooledBufferWriter SerializeError(RequestId id, JsonRpcException error)
-    {
-        var buffer = new PooledBufferWriter();
-        var writer = buffer.RentJsonWriter();
-        try
+        => PooledBufferWriter.WriteJson((Id: id, Error: error), static (writer, s) =>
         {
+            WriteResponseStart(writer, s.Id, "error"u8);
             writer.WriteStartObject();
-            writer.WriteString("jsonrpc"u8, "2.0"u8);
-            writer.WritePropertyName("id"u8);
-            id.WriteTo(writer);
-            writer.WritePropertyName("error"u8);
-            writer.WriteStartObject();
-            writer.WriteNumber("code"u8, error.Code);
-            writer.WriteString("message"u8, error.Message);
+            writer.WriteNumber("code"u8, s.Error.Code);
+            writer.WriteString("message"u8, s.Error.Message);
             writer.WritePropertyName("data"u8);
-            if (error.Data is { } data)
+            if (s.Error.Data is { } data)
             {
                 data.WriteTo(writer);
             }
@@ -443,13 +402,15 @@ public sealed partial class JsonRpcConnection : IAsyncDisposable
 
             writer.WriteEndObject();
             writer.WriteEndObject();
-        }
-        finally
-        {
-            PooledBufferWriter.ReturnJsonWriter(writer);
-        }
+        });
 
-        return buffer;
+    private static void WriteResponseStart(Utf8JsonWriter writer, RequestId id, ReadOnlySpan<byte> member)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("jsonrpc"u8, "2.0"u8);
+        writer.WritePropertyName("id"u8);
+        id.WriteTo(writer);
+        writer.WritePropertyName(member);
     }
 
     private async Task SendOrCollectAsync(PooledBufferWriter buffer, BatchCollector? batch)

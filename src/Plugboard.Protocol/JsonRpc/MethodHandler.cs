@@ -104,24 +104,18 @@ internal static class ParameterBinder
             return false;
         }
 
-        using var buffer = new PooledBufferWriter();
-        var writer = buffer.RentJsonWriter();
-        try
+        using var buffer = PooledBufferWriter.WriteJson((Array: array, Properties: properties), static (writer, s) =>
         {
             writer.WriteStartObject();
             var index = 0;
-            foreach (var item in array.EnumerateArray())
+            foreach (var item in s.Array.EnumerateArray())
             {
-                writer.WritePropertyName(properties[index++].Name);
+                writer.WritePropertyName(s.Properties[index++].Name);
                 item.WriteTo(writer);
             }
 
             writer.WriteEndObject();
-        }
-        finally
-        {
-            PooledBufferWriter.ReturnJsonWriter(writer);
-        }
+        });
 
         value = JsonSerializer.Deserialize(buffer.WrittenMemory.Span, info);
         error = null;

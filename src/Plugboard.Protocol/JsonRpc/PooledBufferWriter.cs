@@ -61,6 +61,26 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         return writer;
     }
 
+    /// <summary>Writes one JSON document into a new pooled buffer; the buffer is released if writing throws.</summary>
+    public static PooledBufferWriter WriteJson<TState>(TState state, Action<Utf8JsonWriter, TState> write)
+    {
+        var buffer = new PooledBufferWriter();
+        var writer = buffer.RentJsonWriter();
+        try
+        {
+            write(writer, state);
+        }
+        catch
+        {
+            ReturnJsonWriter(writer);
+            buffer.Dispose();
+            throw;
+        }
+
+        ReturnJsonWriter(writer);
+        return buffer;
+    }
+
     public static void ReturnJsonWriter(Utf8JsonWriter writer)
     {
         writer.Flush();
