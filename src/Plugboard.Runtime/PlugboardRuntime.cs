@@ -91,6 +91,7 @@ public sealed partial class PlugboardRuntime : IPlugboardRuntime, IAsyncDisposab
             }
 
             await LoadBotsAsync(cancellationToken).ConfigureAwait(false);
+            await StartBoxAsync(cancellationToken).ConfigureAwait(false);
             _started = true;
             RuntimeLog.RuntimeStarted(_logger, _plugins.Count, _options.DataDirectory);
         }
@@ -104,6 +105,7 @@ public sealed partial class PlugboardRuntime : IPlugboardRuntime, IAsyncDisposab
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         await Task.WhenAll(_plugins.Values.Select(p => p.Supervisor.StopAsync())).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await StopBoxAsync().ConfigureAwait(false);
         _started = false;
     }
 

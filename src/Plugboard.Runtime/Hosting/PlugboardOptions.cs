@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Plugboard.Protocol.JsonRpc;
+using Plugboard.Runtime.Box;
 using Plugboard.Runtime.Supervision;
 
 namespace Plugboard.Runtime.Hosting;
@@ -56,6 +57,9 @@ public sealed class PlugboardOptions
     /// </summary>
     public bool SeedDefaultBots { get; set; }
 
+    /// <summary>The Box (sandbox process) and the sandbox tools; off unless <see cref="PlugboardBoxOptions.Enabled"/> (see docs/box.md).</summary>
+    public PlugboardBoxOptions Box { get; } = new();
+
     /// <summary>Returns every problem with these options, each naming the setting.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -107,6 +111,7 @@ public sealed class PlugboardOptions
         }
 
         Supervisor.Validate(errors);
+        Box.Validate(errors);
         return errors;
     }
 }
