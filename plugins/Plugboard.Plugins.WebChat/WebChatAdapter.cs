@@ -29,8 +29,9 @@ internal sealed class WebChatAdapter(WebChatDirectory directory, ILoggerFactory 
         {
             _server = await WebChatServer.StartAsync(chat, options, address, loggers, cancellationToken);
         }
-        catch (IOException ex) when (ex.InnerException is SocketException || ex is IOException)
+        catch (IOException ex)
         {
+            // Kestrel reports an address in use as an IOException.
             throw new AdapterConfigException("port", string.Create(CultureInfo.InvariantCulture, $"bot {bot.BotId} cannot listen on {options.Host}:{options.Port}: {ex.Message}. Pick another port, or 0 for a free one."));
         }
         catch (SocketException ex)

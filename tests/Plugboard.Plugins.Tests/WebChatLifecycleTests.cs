@@ -41,6 +41,20 @@ public sealed class WebChatLifecycleTests
     }
 
     [Fact]
+    public async Task AddBot_PortInUse_FailsSayingToPickAnotherPort()
+    {
+        await using var host = await PluginHost.StartAsync();
+        using var squatter = new TcpListener(IPAddress.Loopback, 0);
+        squatter.Start();
+        var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
+
+        var status = await host.Runtime.AddBotAsync(new BotDefinition("busy", "Busy", PluginHost.WebChat, "webchat", PluginHost.Json($$"""{"port":{{port}}}""")));
+
+        Assert.Equal("Failed", status.State);
+        Assert.Contains("Pick another port", status.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TokenBot_SocketAndApi_RequireTheToken()
     {
         await using var host = await PluginHost.StartAsync();
