@@ -453,10 +453,8 @@ internal sealed class GatewayClient : IAsyncDisposable
             {
             }
 
-            if (cancellationToken.IsCancellationRequested)
-            {
-                await CloseQuietlyAsync(socket).ConfigureAwait(false);
-            }
+            // Answers the server's close frame, or closes our side when stopping or giving up on the connection.
+            await CloseQuietlyAsync(socket).ConfigureAwait(false);
         }
     }
 

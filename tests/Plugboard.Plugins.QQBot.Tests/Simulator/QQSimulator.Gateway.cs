@@ -59,7 +59,7 @@ public sealed partial class QQSimulator
                 if (frame?["op"] is not JsonValue opValue || !opValue.TryGetValue<int>(out var op))
                 {
                     await connection.CloseAsync(4002, "invalid payload");
-                    return;
+                    continue;
                 }
 
                 Record(connection, fromClient: true, frame);
@@ -81,7 +81,7 @@ public sealed partial class QQSimulator
                         break;
                     default:
                         await connection.CloseAsync(4001, "invalid opcode");
-                        return;
+                        break;
                 }
             }
         }

@@ -121,7 +121,9 @@ internal sealed class SimConnection(int number, WebSocket socket)
             _send.Release();
         }
 
-        await Abort.CancelAsync().ConfigureAwait(false);
+        // Let the close frame reach the client and its answer come back (the receive loop then ends by itself);
+        // tearing the connection down at once could drop the close frame, and the client would see a bare drop.
+        _ = Task.Delay(TimeSpan.FromSeconds(2)).ContinueWith(_ => Abort.Cancel(), TaskScheduler.Default);
     }
 }
 
