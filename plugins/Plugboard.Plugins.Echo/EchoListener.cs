@@ -2,7 +2,6 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Plugboard.Protocol.Contracts;
 using Plugboard.Sdk;
-using Plugboard.Sdk.Adapters;
 
 namespace Plugboard.Plugins.Echo;
 

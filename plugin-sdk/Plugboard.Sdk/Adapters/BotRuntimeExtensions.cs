@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Plugboard.Protocol.Contracts;
 
-namespace Plugboard.Sdk.Adapters;
+namespace Plugboard.Sdk;
 
 /// <summary>Typed <c>bot/call</c> helpers over <see cref="IPluginRuntime"/>: talk through any bot by its id.</summary>
 public static class BotRuntimeExtensions

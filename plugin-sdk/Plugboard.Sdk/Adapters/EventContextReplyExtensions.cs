@@ -3,7 +3,7 @@ using System.Text.Json;
 using Plugboard.Protocol.Contracts;
 using Plugboard.Protocol.JsonRpc;
 
-namespace Plugboard.Sdk.Adapters;
+namespace Plugboard.Sdk;
 
 /// <summary>
 /// Answering the event a listener handles, through the bot that received it (<c>bot/call</c>). They need an event

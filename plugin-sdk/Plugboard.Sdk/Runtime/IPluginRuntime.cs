@@ -76,7 +76,7 @@ public interface IPluginRuntime
     /// Calls an adapter API through a bot (<c>bot/call</c>): <paramref name="api"/> is a name from
     /// <see cref="AdapterApis"/> and <paramref name="parameters"/> its parameters without <c>botId</c>. APIs the bot's
     /// adapter does not support fail with <see cref="PlugboardErrorCodes.AdapterNotSupported"/>; platform failures with
-    /// <see cref="PlugboardErrorCodes.PlatformError"/>. Typed helpers: <see cref="Adapters.BotRuntimeExtensions"/>.
+    /// <see cref="PlugboardErrorCodes.PlatformError"/>. Typed helpers: <see cref="BotRuntimeExtensions"/>.
     /// </summary>
     Task<JsonElement> CallBotAsync(string botId, string api, JsonElement parameters, CancellationToken cancellationToken = default);
 
