@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Plugboard.Protocol.Contracts;
 using Plugboard.Protocol.JsonRpc;
@@ -12,10 +11,10 @@ namespace Plugboard.Runtime.Supervision;
 internal sealed class PluginSupervisor : IAsyncDisposable
 {
     private readonly SupervisorOptions _options;
+    private readonly RestartPolicy _restarts;
     private readonly JsonRpcConnectionOptions _rpcOptions;
     private readonly Action<PluginSupervisor, JsonRpcConnection> _registerRuntimeApi;
     private readonly ILogger _logger;
-    private readonly Queue<DateTimeOffset> _crashes = new();
     private readonly Lock _lock = new();
     private CancellationTokenSource? _runCancellation;
     private CancellationTokenSource? _instanceStop;
@@ -28,6 +27,7 @@ internal sealed class PluginSupervisor : IAsyncDisposable
     {
         Spec = spec;
         _options = options;
+        _restarts = new RestartPolicy(options);
         _rpcOptions = rpcOptions;
         _registerRuntimeApi = registerRuntimeApi;
         _logger = logger;
@@ -69,7 +69,7 @@ internal sealed class PluginSupervisor : IAsyncDisposable
                 return;
             }
 
-            _crashes.Clear();
+            _restarts.Reset();
             LastError = null;
             _runCancellation = new CancellationTokenSource();
             _loop = Task.Run(() => RunAsync(_runCancellation.Token));
@@ -91,18 +91,7 @@ internal sealed class PluginSupervisor : IAsyncDisposable
     /// <summary>Stops the plugin gracefully and ends supervision.</summary>
     public async Task StopAsync(PluginState finalState = PluginState.Stopped)
     {
-        Task? loop;
-        lock (_lock)
-        {
-            loop = _loop;
-            _runCancellation?.Cancel();
-            _instanceStop?.Cancel();
-        }
-
-        if (loop is not null)
-        {
-            await loop.ConfigureAwait(false);
-        }
+        await EndSupervisionAsync().ConfigureAwait(false);
 
         if (Interlocked.Exchange(ref _attached, null) is { } attached)
         {
@@ -131,18 +120,7 @@ internal sealed class PluginSupervisor : IAsyncDisposable
     /// </summary>
     public async Task AttachAsync(JsonRpcConnection connection, InitializeResult handshake, int? processId)
     {
-        Task? loop;
-        lock (_lock)
-        {
-            loop = _loop;
-            _runCancellation?.Cancel();
-            _instanceStop?.Cancel();
-        }
-
-        if (loop is not null)
-        {
-            await loop.ConfigureAwait(false);
-        }
+        await EndSupervisionAsync().ConfigureAwait(false);
 
         var previous = Interlocked.Exchange(ref _attached, new AttachedInstance(connection, handshake, processId));
         if (previous is not null)
@@ -174,6 +152,23 @@ internal sealed class PluginSupervisor : IAsyncDisposable
 
         SetState(PluginState.Restarting, reason);
         return true;
+    }
+
+    /// <summary>Stops the supervision loop, which stops the current instance gracefully, and waits for it.</summary>
+    private async Task EndSupervisionAsync()
+    {
+        Task? loop;
+        lock (_lock)
+        {
+            loop = _loop;
+            _runCancellation?.Cancel();
+            _instanceStop?.Cancel();
+        }
+
+        if (loop is not null)
+        {
+            await loop.ConfigureAwait(false);
+        }
     }
 
     private async Task RunAsync(CancellationToken cancellation)
@@ -233,20 +228,20 @@ internal sealed class PluginSupervisor : IAsyncDisposable
             }
 
             // A plugin that ran well for a while starts its backoff from the beginning again.
-            if (DateTimeOffset.UtcNow - startedAt > _options.CrashWindow)
+            if (_restarts.RanLongEnough(startedAt))
             {
                 consecutive = 0;
             }
 
-            if (RecordCrash())
+            if (_restarts.RecordCrash())
             {
-                Fail(string.Create(CultureInfo.InvariantCulture, $"{_options.CrashBudget} crashes within {_options.CrashWindow.TotalMinutes:0.#} min (crash budget); last: {reason}"));
+                Fail($"{_restarts.BudgetDescription} (crash budget); last: {reason}");
                 return;
             }
 
             consecutive++;
             RestartCount++;
-            var delay = BackoffDelay(consecutive);
+            var delay = _restarts.Delay(consecutive);
             LastError = reason;
             RuntimeLog.Crashed(_logger, Spec.Id, reason, consecutive, (long)delay.TotalMilliseconds, FormatTail());
             SetState(PluginState.Restarting, reason);
@@ -263,26 +258,6 @@ internal sealed class PluginSupervisor : IAsyncDisposable
 
     /// <summary>An externally started instance serving the plugin (debug attach).</summary>
     private sealed record AttachedInstance(JsonRpcConnection Connection, InitializeResult Handshake, int? ProcessId);
-
-    private bool RecordCrash()
-    {
-        var now = DateTimeOffset.UtcNow;
-        _crashes.Enqueue(now);
-        while (_crashes.Count > 0 && now - _crashes.Peek() > _options.CrashWindow)
-        {
-            _crashes.Dequeue();
-        }
-
-        return _crashes.Count >= _options.CrashBudget;
-    }
-
-    private TimeSpan BackoffDelay(int attempt)
-    {
-        var exponential = _options.RestartBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 20));
-        var capped = Math.Min(exponential, _options.RestartMaxDelay.TotalMilliseconds);
-        var jitter = 0.8 + (Random.Shared.NextDouble() * 0.4);
-        return TimeSpan.FromMilliseconds(capped * jitter);
-    }
 
     private void Fail(string reason)
     {
