@@ -92,6 +92,7 @@ public sealed partial class PlugboardRuntime : IPlugboardRuntime, IAsyncDisposab
 
             await LoadBotsAsync(cancellationToken).ConfigureAwait(false);
             await StartBoxAsync(cancellationToken).ConfigureAwait(false);
+            await StartMcpAsync(cancellationToken).ConfigureAwait(false);
             _started = true;
             RuntimeLog.RuntimeStarted(_logger, _plugins.Count, _options.DataDirectory);
         }
@@ -104,7 +105,7 @@ public sealed partial class PlugboardRuntime : IPlugboardRuntime, IAsyncDisposab
     /// <summary>Stops every plugin gracefully.</summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
-        await Task.WhenAll(_plugins.Values.Select(p => p.Supervisor.StopAsync())).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(_plugins.Values.Select(p => p.Supervisor.StopAsync()).Append(StopMcpAsync())).WaitAsync(cancellationToken).ConfigureAwait(false);
         await StopBoxAsync().ConfigureAwait(false);
         _started = false;
     }

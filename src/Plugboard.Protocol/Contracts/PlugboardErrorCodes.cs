@@ -107,4 +107,16 @@ public static class PlugboardErrorCodes
 
     /// <summary>The Box is shutting down and accepts no new work.</summary>
     public const int BoxShuttingDown = 4014;
+
+    /// <summary>No hosted MCP server has that name.</summary>
+    public const int McpServerNotFound = 5000;
+
+    /// <summary>An MCP server definition is invalid, or conflicts with an existing one; data lists the problems.</summary>
+    public const int McpServerInvalid = 5001;
+
+    /// <summary>The MCP server is not Running (starting, restarting, failed or disabled); data carries its state.</summary>
+    public const int McpServerNotRunning = 5002;
+
+    /// <summary>The MCP server answered with an MCP protocol error; data carries its code.</summary>
+    public const int McpServerError = 5003;
 }

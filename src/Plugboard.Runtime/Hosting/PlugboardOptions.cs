@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Plugboard.Protocol.JsonRpc;
 using Plugboard.Runtime.Box;
+using Plugboard.Runtime.Mcp;
 using Plugboard.Runtime.Supervision;
 
 namespace Plugboard.Runtime.Hosting;
@@ -57,6 +58,9 @@ public sealed class PlugboardOptions
     /// </summary>
     public bool SeedDefaultBots { get; set; }
 
+    /// <summary>Hosted MCP servers and what Plugboard's own MCP server exposes (see docs/mcp.md).</summary>
+    public McpOptions Mcp { get; } = new();
+
     /// <summary>The Box (sandbox process) and the sandbox tools; off unless <see cref="PlugboardBoxOptions.Enabled"/> (see docs/box.md).</summary>
     public PlugboardBoxOptions Box { get; } = new();
 
@@ -112,6 +116,7 @@ public sealed class PlugboardOptions
 
         Supervisor.Validate(errors);
         Box.Validate(errors);
+        errors.AddRange(Mcp.Validate());
         return errors;
     }
 }

@@ -30,6 +30,7 @@ public static class PlugboardServiceCollectionExtensions
         services.TryAddSingleton<IPlugboardStorage>(CreateStorage);
         services.TryAddSingleton<PlugboardRuntime>();
         services.TryAddSingleton<IPlugboardRuntime>(sp => sp.GetRequiredService<PlugboardRuntime>());
+        services.TryAddSingleton<Mcp.IPlugboardMcp>(sp => sp.GetRequiredService<PlugboardRuntime>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PlugboardHostedService>());
         return new PlugboardBuilder(services);
     }
