@@ -432,6 +432,12 @@ internal sealed class McpServerSupervisor : IAsyncDisposable
 
             if (first == client.Completion)
             {
+                // A process that died closes its pipes first: give its exit a moment, to report the exit code.
+                if (await Task.WhenAny(endpoint.Exited, Task.Delay(500, CancellationToken.None)).ConfigureAwait(false) == endpoint.Exited)
+                {
+                    return (InstanceEnd.Exited, $"the process exited unexpectedly ({endpoint.ExitDescription})");
+                }
+
                 var details = await client.Completion.ConfigureAwait(false);
                 var why = details.Exception?.Message ?? "the server closed the connection";
                 return (InstanceEnd.ConnectionLost, $"its connection ended ({why})");
