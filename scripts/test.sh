@@ -247,20 +247,29 @@ start_postgres() {
 # ---------------------------------------------------------------------------------------------
 # Node.js interop peers
 # ---------------------------------------------------------------------------------------------
-install_node_peers() {
-  [[ -f "$NODE_PEERS_DIR/package.json" ]] || { step "no $NODE_PEERS_DIR/package.json; skipping npm"; return; }
-  local modules="$NODE_PEERS_DIR/node_modules"
-  if [[ -d "$modules" && ! "$NODE_PEERS_DIR/package.json" -nt "$modules" &&
-    ! ( -f "$NODE_PEERS_DIR/package-lock.json" && "$NODE_PEERS_DIR/package-lock.json" -nt "$modules" ) ]]; then
-    step "node interop peers' node_modules up to date"
+install_node_folder() {
+  local dir="$1" rel="${1#"$repo_root"/}"
+  [[ -f "$dir/package.json" ]] || return 0
+  local modules="$dir/node_modules"
+  if [[ -d "$modules" && ! "$dir/package.json" -nt "$modules" &&
+    ! ( -f "$dir/package-lock.json" && "$dir/package-lock.json" -nt "$modules" ) ]]; then
+    step "node packages in $rel up to date"
     return
   fi
   local cmd=install
-  [[ -f "$NODE_PEERS_DIR/package-lock.json" ]] && cmd=ci
-  step "npm $cmd in tests/interop/node"
-  (cd "$NODE_PEERS_DIR" && npm "$cmd" --no-audit --no-fund --loglevel=error </dev/null 9>&-) ||
-    die "npm $cmd failed in $NODE_PEERS_DIR"
+  [[ -f "$dir/package-lock.json" ]] && cmd=ci
+  step "npm $cmd in $rel"
+  (cd "$dir" && npm "$cmd" --no-audit --no-fund --loglevel=error </dev/null 9>&-) ||
+    die "npm $cmd failed in $dir"
   touch "$modules"
+}
+
+# Every folder of Node packages the tests use: the interop peers, the WeCom crypto reference, the MCP servers.
+install_node_peers() {
+  local dir
+  for dir in "$NODE_PEERS_DIR" "$repo_root/tests/Plugboard.Plugins.WeComBot.Tests/node" "$repo_root/tests/Plugboard.Mcp.Tests/node"; do
+    install_node_folder "$dir"
+  done
 }
 
 # ---------------------------------------------------------------------------------------------
