@@ -79,12 +79,15 @@ public sealed record Group(string Id, string? Name = null, int? MemberCount = nu
 public enum GroupRole
 {
     /// <summary>An ordinary member.</summary>
+    [JsonStringEnumMemberName("member")]
     Member,
 
     /// <summary>An administrator.</summary>
+    [JsonStringEnumMemberName("admin")]
     Admin,
 
     /// <summary>The owner.</summary>
+    [JsonStringEnumMemberName("owner")]
     Owner,
 }
 
@@ -99,9 +102,11 @@ public sealed record GroupMember(User User, GroupRole Role = GroupRole.Member, s
 public enum ChatType
 {
     /// <summary>A one-to-one chat.</summary>
+    [JsonStringEnumMemberName("person")]
     Person,
 
     /// <summary>A group chat.</summary>
+    [JsonStringEnumMemberName("group")]
     Group,
 }
 

@@ -25,12 +25,15 @@ public sealed record BotDefinition(
 public enum RouteHandlerKind
 {
     /// <summary>Plugin listeners: all, or the named set in <see cref="RouteRule.Plugins"/>.</summary>
+    [JsonStringEnumMemberName("plugins")]
     Plugins,
 
     /// <summary>An HTTP webhook (<see cref="RouteRule.Webhook"/>).</summary>
+    [JsonStringEnumMemberName("webhook")]
     Webhook,
 
     /// <summary>Drop the event (logged).</summary>
+    [JsonStringEnumMemberName("ignore")]
     Ignore,
 }
 

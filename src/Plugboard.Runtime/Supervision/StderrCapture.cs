@@ -76,10 +76,12 @@ internal sealed class StderrCapture
 
     private void LogLine(string line)
     {
-        if (line.Length > 1 && line[0] == '{' && TryParseJson(line, out var level, out var message, out var category, out var exception))
+        if (line.Length > 1 && line[0] == '{' && TryParseJson(line, out var level, out var message, out var category, out var exception, out var scope))
         {
             if (_logger.IsEnabled(level))
             {
+                // The plugin's scope (e.g. {"botId":"..."}) stays structured in the runtime's log.
+                using var _ = scope is null ? null : _logger.BeginScope(scope);
                 RuntimeLog.PluginStructuredLog(_logger, level, category ?? "plugin", message, exception);
             }
 
@@ -89,12 +91,13 @@ internal sealed class StderrCapture
         RuntimeLog.PluginStderr(_logger, line);
     }
 
-    private static bool TryParseJson(string line, out LogLevel level, out string message, out string? category, out string? exception)
+    private static bool TryParseJson(string line, out LogLevel level, out string message, out string? category, out string? exception, out Dictionary<string, object?>? scope)
     {
         level = LogLevel.Information;
         message = line;
         category = null;
         exception = null;
+        scope = null;
         try
         {
             using var document = JsonDocument.Parse(line);
@@ -128,12 +131,39 @@ internal sealed class StderrCapture
                 exception = e.GetString();
             }
 
+            if (root.TryGetProperty("scope", out var s))
+            {
+                scope = ReadScope(s);
+            }
+
             return true;
         }
         catch (JsonException)
         {
             return false;
         }
+    }
+
+    /// <summary>Reads a scope as the SDK writes it (an array of objects and strings) or as one object.</summary>
+    private static Dictionary<string, object?>? ReadScope(JsonElement scope)
+    {
+        var values = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var item in scope.ValueKind == JsonValueKind.Array ? scope.EnumerateArray() : (IEnumerable<JsonElement>)[scope])
+        {
+            if (item.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var property in item.EnumerateObject())
+                {
+                    values[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() : property.Value.GetRawText();
+                }
+            }
+            else if (item.ValueKind == JsonValueKind.String)
+            {
+                values["scope" + values.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)] = item.GetString();
+            }
+        }
+
+        return values.Count == 0 ? null : values;
     }
 
     private static LogLevel ParseLevel(string text) => text.ToUpperInvariant() switch
