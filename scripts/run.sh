@@ -8,7 +8,7 @@
 #   2. publishes the CLI to .data/cli and writes .data/bin/plugboard, a wrapper bound to this data folder;
 #   3. publishes every bundled plugin project in plugins/ into .data/bundled/<name> (a plugin that does not
 #      build is reported and left out; the runtime starts with whatever is there, also with nothing);
-#   4. packs Plugboard.Protocol, Plugboard.Sdk and Plugboard.Runtime into .data/packages, the local NuGet feed
+#   4. packs Plugboard.Sdk and Plugboard.Runtime (and the projects they reference) into .data/packages, the local NuGet feed
 #      that plugins created with `dotnet new plugboard-plugin --sdk-feed "$PWD/.data/packages"` restore from;
 #   5. runs `plugboard run` in the foreground; it prints the control, debug and health addresses and where
 #      the tokens are.
@@ -55,6 +55,22 @@ if [[ -f "$info" ]]; then
     exit 0
   fi
 fi
+
+# project_closure PROJECT...: the projects and, transitively, the projects they reference.
+project_closure() {
+  local queue=("$@") seen=() project folder reference
+  while ((${#queue[@]} > 0)); do
+    project="$(realpath -m "${queue[0]}")"
+    queue=("${queue[@]:1}")
+    [[ " ${seen[*]} " == *" $project "* ]] && continue
+    seen+=("$project")
+    folder="$(dirname "$project")"
+    while read -r reference; do
+      [[ -n "$reference" ]] && queue+=("$folder/${reference//\\//}")
+    done < <(sed -n 's/.*<ProjectReference Include="\([^"]*\)".*/\1/p' "$project")
+  done
+  printf '%s\n' "${seen[@]}"
+}
 
 publish() { # publish PROJECT OUTPUT [extra args...]
   local project="$1" output="$2"
@@ -105,7 +121,9 @@ if [[ "${PLUGBOARD_SKIP_BUILD:-0}" != 1 ]]; then
   version="0.1.0-dev.$(git rev-list --count HEAD 2>/dev/null || echo 0).$(date +%s)"
   step "packing Plugboard.Sdk $version into .data/packages"
   mkdir -p "$feed_dir"
-  for project in src/Plugboard.Protocol/Plugboard.Protocol.csproj plugin-sdk/Plugboard.Sdk/Plugboard.Sdk.csproj src/Plugboard.Runtime/Plugboard.Runtime.csproj; do
+  # The SDK and the runtime (for the templates' tests), and every project they reference.
+  mapfile -t sdk_projects < <(project_closure plugin-sdk/Plugboard.Sdk/Plugboard.Sdk.csproj src/Plugboard.Runtime/Plugboard.Runtime.csproj)
+  for project in "${sdk_projects[@]}"; do
     dotnet pack "$project" -c Release -o "$feed_dir" -p:Version="$version" --nologo -v quiet -clp:NoSummary >>"$build_log" 2>&1 ||
       note "$(basename "$project" .csproj) does not pack (see $build_log); templates will not restore"
   done

@@ -95,10 +95,11 @@ public sealed partial class PlugboardRuntime
             pending.Dispose();
         }
 
+        // Swap first, then list the session: whoever sees it in GetDebugSessions can already call the attached process.
+        await supervisor.AttachAsync(connection, handshake, options.ProcessId).ConfigureAwait(false);
         var info = new DebugSessionInfo(pluginId, options.RemoteDescription, DateTimeOffset.UtcNow, handshake.Plugin?.Name, handshake.Plugin?.Version, options.ProcessId);
         var state = new DebugSessionState(info, connection);
         _debugSessions.AddOrUpdate(pluginId, state, (_, previous) => state);
-        await supervisor.AttachAsync(connection, handshake, options.ProcessId).ConfigureAwait(false);
         DebugLog.Attached(_logger, pluginId, options.RemoteDescription);
         DebugSessionChanged?.Invoke(this, new DebugSessionChangedEventArgs(info, attached: true, null));
 

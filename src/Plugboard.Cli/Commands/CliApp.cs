@@ -42,7 +42,7 @@ internal static class CliApp
     /// <summary>Builds the command tree.</summary>
     public static RootCommand Build()
     {
-        var root = new RootCommand("Plugboard: run the plugin-host runtime and manage its plugins. Docs: docs/cli.md.")
+        var root = new RootCommand("Plugboard: run the plugin-host runtime and manage its plugins. Docs: docs/cli.md.\nExit codes: 0 success, 1 failed, 2 usage, 3 invalid configuration, 4 no runtime answers, 5 token rejected, 6 plugin/tool/command not found, 7 runtime already running or port taken, 8 plugin does not build or package refused, 130 interrupted.")
         {
             ConfigOption,
             DataDirOption,

@@ -75,7 +75,7 @@ internal sealed class RuntimeProcess : IAsyncDisposable
         var info = Path.Combine(dataDirectory, "runtime.json");
         var process = CliProcess.Start("dotnet", [CliPaths.CliDll, "run", "--data-dir", dataDirectory, "--port", "0", .. extraArgs ?? []], env);
         var runtime = new RuntimeProcess(process, dataDirectory, env);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
@@ -108,7 +108,7 @@ internal sealed class RuntimeProcess : IAsyncDisposable
         }
 
         await runtime.DisposeAsync();
-        throw new TimeoutException($"plugboard run did not write {info} within 60 s:{System.Environment.NewLine}{runtime.Output}");
+        throw new TimeoutException($"plugboard run did not write {info} within 120 s:{System.Environment.NewLine}{runtime.Output}");
     }
 
     /// <summary>Runs a <c>plugboard</c> command against this runtime.</summary>
