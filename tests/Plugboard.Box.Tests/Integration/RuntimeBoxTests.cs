@@ -55,7 +55,7 @@ public sealed class RuntimeBoxTests
         var incomplete = await Assert.ThrowsAsync<JsonRpcException>(() => Invoke(runtime, "exec", new { context = new { chatType = "group" }, command = "true" }));
         Assert.Contains("chatId", incomplete.Message, StringComparison.Ordinal);
 
-        var boxPid = BoxChildren().Single();
+        var boxPid = BoxChildren(runtime).Single();
         await host.StopAsync();
         Assert.Equal(BoxConnectionState.Stopped, runtime.GetBoxStatus().State);
         Assert.False(ProcessAlive(boxPid), "the Box outlived the runtime's stop");
@@ -69,7 +69,7 @@ public sealed class RuntimeBoxTests
         await host.StartAsync();
         var runtime = host.Services.GetRequiredService<PlugboardRuntime>();
         Assert.Equal(BoxConnectionState.Connected, runtime.GetBoxStatus().State);
-        var first = BoxChildren().Single();
+        var first = BoxChildren(runtime).Single();
 
         Process.GetProcessById(first).Kill(entireProcessTree: true);
         await WaitUntilAsync(() => runtime.GetBoxStatus().State != BoxConnectionState.Connected || runtime.GetBoxStatus().Reconnects > 0);
@@ -77,7 +77,7 @@ public sealed class RuntimeBoxTests
 
         var status = runtime.GetBoxStatus();
         Assert.Equal(1, status.Reconnects);
-        Assert.NotEqual(first, BoxChildren().Single());
+        Assert.NotEqual(first, BoxChildren(runtime).Single());
         var exec = await Invoke(runtime, "exec", new { sessionId = "after-reconnect", command = "echo back" });
         Assert.Equal("back\n", exec.GetProperty("stdout").GetString());
         await host.StopAsync();
@@ -114,6 +114,7 @@ public sealed class RuntimeBoxTests
         builder.Services.AddPlugboard(o =>
         {
             o.DataDirectory = TestPaths.NewDirectory("runtime");
+            o.Box.DataDirectory = Path.Combine(o.DataDirectory, "box");
             o.Box.Enabled = true;
             o.Box.Executable = BoxProcess.BoxDll;
             o.Box.Backend = BoxBackendNames.Docker;
@@ -127,7 +128,24 @@ public sealed class RuntimeBoxTests
     private static Task<JsonElement> Invoke(PlugboardRuntime runtime, string tool, object arguments)
         => runtime.InvokeToolAsync("box/" + tool, JsonSerializer.SerializeToElement(arguments), timeout: TimeSpan.FromSeconds(120));
 
-    private static List<int> BoxChildren()
+    /// <summary>The Box processes this runtime spawned (other tests' Boxes run as children of the test process too).</summary>
+    private static List<int> BoxChildren(PlugboardRuntime runtime)
+    {
+        var marker = "PLUGBOARD_BOX_DataDirectory=" + runtime.Options.Box.DataDirectory + "\0";
+        return [.. AllBoxChildren().Where(pid =>
+        {
+            try
+            {
+                return File.ReadAllText($"/proc/{pid}/environ").Contains(marker, StringComparison.Ordinal);
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        })];
+    }
+
+    private static List<int> AllBoxChildren()
     {
         var me = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var found = new List<int>();
