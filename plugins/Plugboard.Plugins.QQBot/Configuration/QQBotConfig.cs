@@ -95,6 +95,9 @@ internal sealed record QQBotConfig
     /// <summary>The largest media the adapter uploads at all.</summary>
     public long MaxUploadBytes { get; init; } = 100L * 1024 * 1024;
 
+    /// <summary>How many conversations' events are delivered at once (in order within each conversation; 1: one at a time).</summary>
+    public int MaxConcurrentDeliveries { get; init; } = 8;
+
     /// <summary>The timeout of one REST request.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -181,6 +184,7 @@ internal sealed record QQBotConfig
             AutoAcknowledgeInteractions = reader.Bool("autoAcknowledgeInteractions") ?? true,
             InlineUploadMaxBytes = reader.Int("inlineUploadMaxBytes", 1, long.MaxValue) ?? defaults.InlineUploadMaxBytes,
             MaxUploadBytes = reader.Int("maxUploadBytes", 1, long.MaxValue) ?? defaults.MaxUploadBytes,
+            MaxConcurrentDeliveries = (int)(reader.Int("maxConcurrentDeliveries", 1, 256) ?? defaults.MaxConcurrentDeliveries),
             RequestTimeout = reader.Milliseconds("requestTimeoutMs", 1) ?? defaults.RequestTimeout,
             RateLimitRetries = (int)(reader.Int("rateLimitRetries", 0, 20) ?? defaults.RateLimitRetries),
             RateLimitBaseDelay = reader.Milliseconds("rateLimitBaseDelayMs", 0) ?? defaults.RateLimitBaseDelay,

@@ -54,6 +54,8 @@ internal sealed class GatewayClient : IAsyncDisposable
     private readonly LinkedList<string> _seenOrder = new();
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
     private readonly Queue<string> _deliveredIds = new();
+    private readonly SortedSet<long> _inFlight = [];
+    private readonly Dictionary<string, Task> _lanes = new(StringComparer.Ordinal);
     private readonly Queue<DateTimeOffset> _identifyTimes = new();
     private Task? _run;
     private Task? _deliver;
@@ -61,6 +63,7 @@ internal sealed class GatewayClient : IAsyncDisposable
     private string? _sessionId;
     private long _receivedSeq;
     private long _deliveredSeq;
+    private long _scheduledSeq;
     private long _savedSeq = -1;
     private string? _botUserId;
     private string? _botUsername;
@@ -148,11 +151,22 @@ internal sealed class GatewayClient : IAsyncDisposable
             await Task.WhenAny(_run, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
         }
 
-        // The event being delivered may finish (so its sequence counts as delivered); queued ones wait for a resume.
-        if (_deliver is not null && await Task.WhenAny(_deliver, Task.Delay(DeliveryGrace)).ConfigureAwait(false) != _deliver)
+        // Events being delivered may finish (so their sequences count as delivered); queued ones wait for a resume.
+        if (_deliver is not null)
+        {
+            await Task.WhenAny(_deliver, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+        }
+
+        Task lanes;
+        lock (_gate)
+        {
+            lanes = Task.WhenAll(_lanes.Values);
+        }
+
+        if (await Task.WhenAny(lanes, Task.Delay(DeliveryGrace)).ConfigureAwait(false) != lanes)
         {
             await _abortDelivery.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAny(_deliver, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+            await Task.WhenAny(lanes, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
         }
 
         await _abortDelivery.CancelAsync().ConfigureAwait(false);
@@ -480,6 +494,8 @@ internal sealed class GatewayClient : IAsyncDisposable
                     _sessionId = QQJson.String(frame.D, "session_id");
                     _receivedSeq = seq;
                     _deliveredSeq = seq;
+                    _scheduledSeq = seq;
+                    _inFlight.Clear();
                     _botUserId = user is { } u1 ? QQJson.String(u1, "id") : null;
                     _botUsername = user is { } u2 ? QQJson.String(u2, "username") : null;
                     _state = GatewayState.Ready;
@@ -715,37 +731,108 @@ internal sealed class GatewayClient : IAsyncDisposable
         socket.Abort();
     }
 
+    /// <summary>
+    /// Hands queued events to the dispatch callback: in order within a conversation (a lane: one chat, see
+    /// <see cref="GatewayDispatch.LaneKey"/>), up to <see cref="QQBotConfig.MaxConcurrentDeliveries"/> conversations at
+    /// a time. The delivered sequence saved with the session is the watermark below which every event has been
+    /// delivered, so a resume after a restart replays exactly the rest.
+    /// </summary>
     private async Task DeliverAsync()
     {
-        var abort = _abortDelivery.Token;
+        using var slots = new SemaphoreSlim(_config.MaxConcurrentDeliveries);
         try
         {
             await _deliveryEnabled.Task.WaitAsync(_stopping.Token).ConfigureAwait(false);
-            while (!_stopping.IsCancellationRequested && await _queue.Reader.WaitToReadAsync(abort).ConfigureAwait(false))
+            while (!_stopping.IsCancellationRequested && await _queue.Reader.WaitToReadAsync(_abortDelivery.Token).ConfigureAwait(false))
             {
                 if (_stopping.IsCancellationRequested || !_queue.Reader.TryRead(out var dispatch))
                 {
                     continue;
                 }
 
-                try
-                {
-                    await _onDispatch(dispatch, abort).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (abort.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (Exception ex)
-                {
-                    Log.DispatchFailed(_logger, _config.AppId, dispatch.Type, dispatch.EventId, ex);
-                }
-
+                var key = dispatch.LaneKey();
                 lock (_gate)
                 {
-                    if (dispatch.Seq > _deliveredSeq)
+                    _inFlight.Add(dispatch.Seq);
+                    _scheduledSeq = Math.Max(_scheduledSeq, dispatch.Seq);
+                    var previous = _lanes.GetValueOrDefault(key) ?? Task.CompletedTask;
+                    Task lane = null!;
+                    lane = DeliverInLaneAsync(previous, dispatch, slots, () =>
                     {
-                        _deliveredSeq = dispatch.Seq;
+                        lock (_gate)
+                        {
+                            if (_lanes.TryGetValue(key, out var tail) && tail == lane)
+                            {
+                                _lanes.Remove(key);
+                            }
+                        }
+                    });
+                    _lanes[key] = lane;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        // Wait for the lanes before the semaphore goes away (StopAsync bounds this with the delivery grace).
+        Task lanes;
+        lock (_gate)
+        {
+            lanes = Task.WhenAll(_lanes.Values);
+        }
+
+        await lanes.ConfigureAwait(false);
+    }
+
+    private async Task DeliverInLaneAsync(Task previous, GatewayDispatch dispatch, SemaphoreSlim slots, Action done)
+    {
+        // Never run the callback on the caller's stack: the dispatcher holds the state lock while it schedules.
+        await Task.Yield();
+        await previous.ConfigureAwait(false);
+        var abort = _abortDelivery.Token;
+        var delivered = false;
+        try
+        {
+            if (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            await slots.WaitAsync(abort).ConfigureAwait(false);
+            try
+            {
+                if (!_stopping.IsCancellationRequested)
+                {
+                    await _onDispatch(dispatch, abort).ConfigureAwait(false);
+                    delivered = true;
+                }
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // A failed delivery is not retried (it would fail again); it counts as delivered.
+            Log.DispatchFailed(_logger, _config.AppId, dispatch.Type, dispatch.EventId, ex);
+            delivered = true;
+        }
+        finally
+        {
+            if (delivered)
+            {
+                lock (_gate)
+                {
+                    _inFlight.Remove(dispatch.Seq);
+                    var watermark = _inFlight.Count == 0 ? _scheduledSeq : _inFlight.Min - 1;
+                    if (watermark > _deliveredSeq)
+                    {
+                        _deliveredSeq = watermark;
                     }
 
                     foreach (var key in dispatch.DedupeKeys())
@@ -759,9 +846,8 @@ internal sealed class GatewayClient : IAsyncDisposable
                     }
                 }
             }
-        }
-        catch (OperationCanceledException)
-        {
+
+            done();
         }
     }
 

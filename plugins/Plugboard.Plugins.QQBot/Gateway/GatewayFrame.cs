@@ -46,6 +46,33 @@ internal sealed record GatewayFrame(int Op, JsonElement D, long? S, string? T, s
 /// <param name="Raw">The whole frame.</param>
 internal sealed record GatewayDispatch(long Seq, string Type, string? EventId, JsonElement Data, JsonElement Raw)
 {
+    /// <summary>
+    /// The conversation the event belongs to; events of one conversation are delivered in order, different
+    /// conversations in parallel. Events without a conversation share one lane.
+    /// </summary>
+    public string LaneKey()
+    {
+        var d = Data;
+        if (QQJson.String(d, "group_openid") is { Length: > 0 } group)
+        {
+            return "group:" + group;
+        }
+
+        if (QQJson.Bool(d, "direct_message") == true && QQJson.String(d, "guild_id") is { Length: > 0 } guild)
+        {
+            return "dm:" + guild;
+        }
+
+        if (QQJson.String(d, "channel_id") is { Length: > 0 } channel)
+        {
+            return "channel:" + channel;
+        }
+
+        var author = QQJson.Object(d, "author");
+        var user = (author is { } a ? QQJson.String(a, "user_openid") : null) ?? QQJson.String(d, "user_openid") ?? QQJson.String(d, "openid");
+        return user is { Length: > 0 } ? "c2c:" + user : "*";
+    }
+
     /// <summary>The keys that identify this event for de-duplication: the event id, and the message id of message events.</summary>
     public IEnumerable<string> DedupeKeys()
     {
