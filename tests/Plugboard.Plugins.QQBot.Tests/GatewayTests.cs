@@ -133,11 +133,10 @@ public sealed class GatewayTests : IAsyncLifetime
         var oldSession = App.SessionId;
 
         await App.InvalidSessionAsync(4903);
-        await QQSimulator.WaitUntilAsync(() => App.Identifies == 2 && App.IsConnected, "a fresh Identify");
+        await QQSimulator.WaitUntilAsync(() => App.Identifies == 2 && App.IsConnected && _harness.Bot().Gateway.Status.SessionId == App.SessionId, "a fresh Identify and READY");
 
         Assert.NotEqual(oldSession, App.SessionId);
         Assert.Equal(0, App.Resumes);
-        Assert.Equal(App.SessionId, _harness.Bot().Gateway.Status.SessionId);
     }
 
     [Fact]

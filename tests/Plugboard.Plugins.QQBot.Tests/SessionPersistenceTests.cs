@@ -81,9 +81,9 @@ public sealed class SessionPersistenceTests : IAsyncLifetime
 
         await _harness.StartBotAsync();
         await QQSimulator.WaitUntilAsync(() => App.Identifies == 2 && App.IsConnected, "a fresh Identify");
+        await QQSimulator.WaitUntilAsync(() => _harness.Sessions.LoadAsync("qq1", CancellationToken.None).Result?.SessionId == App.SessionId, "the new session to be stored");
 
         Assert.Single(App.ClientFrames(6));
-        Assert.NotEqual("no-such-session", (await _harness.Sessions.LoadAsync("qq1", CancellationToken.None))!.SessionId);
     }
 
     [Fact]

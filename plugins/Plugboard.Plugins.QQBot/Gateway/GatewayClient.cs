@@ -750,7 +750,8 @@ internal sealed class GatewayClient : IAsyncDisposable
                     continue;
                 }
 
-                var key = dispatch.LaneKey();
+                // One delivery at a time means one lane: strictly the order of arrival.
+                var key = _config.MaxConcurrentDeliveries == 1 ? "*" : dispatch.LaneKey();
                 lock (_gate)
                 {
                     _inFlight.Add(dispatch.Seq);
