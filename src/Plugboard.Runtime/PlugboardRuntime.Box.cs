@@ -48,6 +48,10 @@ public sealed partial class PlugboardRuntime
             }
         };
         connector.Disconnected += _ => _tools.RemoveSource(BoxNativeTools.Owner);
+
+        // Stdio MCP servers located in the Box start as managed processes there; while the Box is away the launcher
+        // fails with a retryable error, so the MCP supervisor brings them back when the Box returns.
+        McpBoxLauncher = (definition, stderr, ct) => BoxMcpEndpoint.StartAsync(connector, _options.Box.McpProfile ?? _options.Box.Profile, definition, stderr, _loggerFactory, ct);
         _box = connector;
         await connector.StartAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -35,6 +35,9 @@ public sealed class PlugboardBoxOptions
     /// <summary>The profile of sessions the sandbox tools create. Default <c>default</c>.</summary>
     public string Profile { get; set; } = BoxProfileNames.Default;
 
+    /// <summary>The profile of the sessions MCP servers run in (<c>mcp-&lt;name&gt;</c>); null uses <see cref="Profile"/>. Default null.</summary>
+    public string? McpProfile { get; set; }
+
     /// <summary>
     /// How the sandbox tools derive a session id from an event's context (see <see cref="BoxSessionTemplates"/>).
     /// Default <see cref="BoxSessionTemplates.PerChat"/>.
