@@ -57,6 +57,17 @@ internal static class PluginBenchmark
                     () => PerOpAsync(seconds, () => raw.Connection.InvokeAsync<JsonElement>("echo", new JsonObject { ["value"] = "hello from the benchmark" })),
                     () => PerOpAsync(seconds, () => runtime.Runtime.InvokeToolAsync("bench.echo0/echo", arguments)));
                 Report(figures, "tool round trip", "raw JSON-RPC round trip (µs)", rawRtt, "tool/invoke via runtime (µs)", toolRtt, lowerIsBetter: true, target: 1.3);
+                var data = JsonDocument.Parse("{}").RootElement.Clone();
+                var (_, dispatchRtt) = await AlternateAsync(
+                    rounds,
+                    () => Task.FromResult(0.0),
+                    () => PerOpAsync(seconds, async () =>
+                    {
+                        await runtime.Runtime.DispatchEventAsync(new PluginEvent("bench", "bench.tick", DateTimeOffset.UtcNow, data));
+                        return data;
+                    }));
+                Console.WriteLine($"  event dispatch       one event to 1 listener plugin, sequential: {dispatchRtt:0.0} µs");
+                figures["dispatch.1.sequential_us"] = dispatchRtt;
             }
 
             await using (var one = await StartRuntimeAsync(oneDir, Path.Combine(root, "data-d1")))

@@ -23,7 +23,8 @@ public sealed class HeaderDelimitedTransport : JsonRpcTransport
     private static ReadOnlySpan<byte> ContentTypeName => "Content-Type"u8;
 
     private readonly PipeReader _reader;
-    private readonly PipeWriter _writer;
+    private readonly PipeWriter? _writer;
+    private readonly Stream? _blockingOutput;
     private readonly Stream? _input;
     private readonly Stream? _output;
     private readonly int _maxHeaderBytes;
@@ -50,8 +51,21 @@ public sealed class HeaderDelimitedTransport : JsonRpcTransport
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
-        _reader = PipeReader.Create(input, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 4096, leaveOpen: true));
-        _writer = PipeWriter.Create(output, new StreamPipeWriterOptions(leaveOpen: true));
+        // Process and console pipes only block: their "async" reads and writes tie up a thread-pool thread for as long as
+        // they wait, which starves the pool once a runtime has a few plugins. Such streams get a dedicated reader
+        // thread and synchronous writes (we write one message at a time anyway); others use the pipe adapters.
+        _reader = IsBlocking(input)
+            ? BlockingStreamReader.Start(input)
+            : PipeReader.Create(input, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 4096, leaveOpen: true));
+        if (IsBlocking(output))
+        {
+            _blockingOutput = output;
+        }
+        else
+        {
+            _writer = PipeWriter.Create(output, new StreamPipeWriterOptions(leaveOpen: true));
+        }
+
         _maxHeaderBytes = maxHeaderBytes;
         _input = input;
         _output = output;
@@ -207,7 +221,15 @@ public sealed class HeaderDelimitedTransport : JsonRpcTransport
         "\r\n\r\n"u8.CopyTo(header[length..]);
         length += 4;
 
-        var span = _writer.GetSpan(length + message.Length);
+        if (_blockingOutput is { } output)
+        {
+            output.Write(header[..length]);
+            output.Write(message.Span);
+            output.Flush();
+            return ValueTask.CompletedTask;
+        }
+
+        var span = _writer!.GetSpan(length + message.Length);
         header[..length].CopyTo(span);
         message.Span.CopyTo(span[length..]);
         _writer.Advance(length + message.Length);
@@ -220,7 +242,10 @@ public sealed class HeaderDelimitedTransport : JsonRpcTransport
     /// <inheritdoc/>
     public override async ValueTask CompleteOutputAsync(CancellationToken cancellationToken)
     {
-        await _writer.CompleteAsync().ConfigureAwait(false);
+        if (_writer is not null)
+        {
+            await _writer.CompleteAsync().ConfigureAwait(false);
+        }
 
         // A separate output stream (a child's stdin, our stdout) is closed so the peer sees end of stream.
         if (_output is not null && !ReferenceEquals(_output, _input))
@@ -233,7 +258,11 @@ public sealed class HeaderDelimitedTransport : JsonRpcTransport
     public override async ValueTask DisposeAsync()
     {
         await _reader.CompleteAsync().ConfigureAwait(false);
-        await _writer.CompleteAsync().ConfigureAwait(false);
+        if (_writer is not null)
+        {
+            await _writer.CompleteAsync().ConfigureAwait(false);
+        }
+
         if (_output is not null)
         {
             await DisposeQuietlyAsync(_output).ConfigureAwait(false);
@@ -259,6 +288,13 @@ public sealed class HeaderDelimitedTransport : JsonRpcTransport
         {
         }
     }
+
+    private static bool IsBlocking(Stream stream) => stream switch
+    {
+        FileStream file => !file.IsAsync,
+        System.IO.Pipes.PipeStream pipe => !pipe.IsAsync,
+        _ => stream.GetType().Name.Contains("ConsoleStream", StringComparison.Ordinal),
+    };
 
     private static long? FindHeaderEnd(ReadOnlySequence<byte> buffer)
     {

@@ -1,0 +1,50 @@
+using System.IO.Pipelines;
+
+namespace Plugboard.Protocol.Transports;
+
+/// <summary>
+/// Reads a blocking stream (a process pipe, the console) on a dedicated background thread into a <see cref="Pipe"/>,
+/// so waiting for the peer never occupies a thread-pool thread. Backpressure: the thread waits while the pipe holds
+/// more than 1 MiB that the connection has not consumed.
+/// </summary>
+internal static class BlockingStreamReader
+{
+    public static PipeReader Start(Stream input)
+    {
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, useSynchronizationContext: false));
+        var thread = new Thread(() => Pump(input, pipe.Writer)) { IsBackground = true, Name = "Plugboard stdio reader" };
+        thread.Start();
+        return pipe.Reader;
+    }
+
+    private static void Pump(Stream input, PipeWriter writer)
+    {
+        try
+        {
+            while (true)
+            {
+                var memory = writer.GetMemory(64 * 1024);
+                var read = input.Read(memory.Span);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                writer.Advance(read);
+                var flush = writer.FlushAsync();
+                var result = flush.IsCompleted ? flush.Result : flush.AsTask().GetAwaiter().GetResult();
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+            }
+
+            writer.Complete();
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The stream was closed under us or the connection stopped reading; the reader sees the error or the end.
+            writer.Complete(ex is InvalidOperationException ? null : ex);
+        }
+    }
+}
