@@ -143,7 +143,26 @@ public static class TestPaths
 
     private static string CreateRoot()
     {
-        var root = Path.Combine(Path.GetTempPath(), "plugboard-box-tests", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var parent = Path.Combine(Path.GetTempPath(), "plugboard-box-tests");
+        Directory.CreateDirectory(parent);
+
+        // Folders of earlier runs whose test process is gone (their Boxes unmounted their workspaces on shutdown).
+        foreach (var stale in Directory.EnumerateDirectories(parent))
+        {
+            if (int.TryParse(Path.GetFileName(stale), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid) && !Directory.Exists($"/proc/{pid}"))
+            {
+                try
+                {
+                    Directory.Delete(stale, recursive: true);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // Still mounted (a crashed Box): the next Box with that data folder cleans it.
+                }
+            }
+        }
+
+        var root = Path.Combine(parent, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Directory.CreateDirectory(root);
         return root;
     }
