@@ -23,6 +23,7 @@ public static class Program
                 "plugin" => await PluginBenchmark.RunAsync(rest),
                 "e2e" => await E2eBenchmark.RunAsync(rest),
                 "wecom" => await WeComBenchmark.RunAsync(rest),
+                "qqbot" => await QQBotBenchmark.RunAsync(rest),
                 "box" => OperatingSystem.IsLinux() ? await BoxBenchmark.RunAsync(rest) : Fail("the box benchmark needs Linux."),
                 PluginBenchmark.HelloMode => PluginBenchmark.RunHello(),
                 EchoPeers.RawMode => await EchoPeers.RunRawAsync(),
