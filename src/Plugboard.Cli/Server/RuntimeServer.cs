@@ -13,6 +13,7 @@ using Plugboard.Cli.Commands;
 using Plugboard.Cli.Configuration;
 using Plugboard.Cli.Control;
 using Plugboard.Runtime;
+using Plugboard.Runtime.Bots;
 using Plugboard.Runtime.Hosting;
 using Plugboard.Runtime.Supervision;
 
@@ -48,7 +49,19 @@ internal static class RuntimeServer
             kestrel.Listen(settings.Control.Address, settings.Control.Port);
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = SupervisorShutdown(settings) + TimeSpan.FromSeconds(10));
-        builder.Services.AddPlugboard(settings.Apply);
+        builder.Services.AddPlugboard(options =>
+        {
+            settings.Apply(options);
+
+            // The main job: the plugins bundled next to this program, and the default web chat bot.
+            var bundled = Path.Combine(AppContext.BaseDirectory, "plugins");
+            if (Directory.Exists(bundled) && !options.PluginDirectories.Contains(bundled))
+            {
+                options.PluginDirectories.Add(bundled);
+            }
+
+            options.SeedDefaultBots = true;
+        });
         builder.Services.AddSingleton(settings);
 
         var app = builder.Build();
@@ -83,6 +96,7 @@ internal static class RuntimeServer
         var infoFile = new RuntimeInfoFile(Environment.ProcessId, RuntimeInfo.Version, endpoints.ControlUrl, endpoints.DebugUrl, endpoints.HealthUrl, settings.Control.TokenFile, settings.Debug.Enabled ? settings.Debug.TokenFile : null, endpoints.StartedAt);
         await File.WriteAllTextAsync(settings.RuntimeInfoFile, JsonSerializer.Serialize(infoFile, CliJsonContext.Indented.GetTypeInfo(typeof(RuntimeInfoFile))));
         PrintBanner(output, settings, endpoints, runtime);
+        _ = PrintChatAddressAsync(output, runtime, app.Lifetime.ApplicationStopping);
 
         try
         {
@@ -180,6 +194,35 @@ internal static class RuntimeServer
         var uri = new Uri(address.Replace("[::]", "[::1]", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
         var host = configured.Equals(IPAddress.Any) ? "127.0.0.1" : configured.Equals(IPAddress.IPv6Any) ? "[::1]" : uri.Host;
         return $"http://{host}:{uri.Port}";
+    }
+
+    /// <summary>Prints the web chat's address once the default bot runs (its port is chosen when it starts).</summary>
+    private static async Task PrintChatAddressAsync(TextWriter output, PlugboardRuntime runtime, CancellationToken stopping)
+    {
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (DateTime.UtcNow < deadline && !stopping.IsCancellationRequested)
+            {
+                if (runtime.GetBots().FirstOrDefault(b => b.Id == DefaultBots.WebChatBotId) is { State: "Running" })
+                {
+                    using var arguments = JsonDocument.Parse($"{{\"botId\":\"{DefaultBots.WebChatBotId}\"}}");
+                    var result = await runtime.InvokeToolAsync("plugboard.webchat/webchat_url", arguments.RootElement, cancellationToken: stopping);
+                    if (result.TryGetProperty("bots", out var bots) && bots.GetArrayLength() > 0 && bots[0].TryGetProperty("url", out var url))
+                    {
+                        await output.WriteLineAsync($"  web chat      {url.GetString()}   (open it in a browser and say hello)");
+                    }
+
+                    return;
+                }
+
+                await Task.Delay(250, stopping);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or Protocol.JsonRpc.JsonRpcException)
+        {
+            // No web chat (not bundled, disabled, or removed): nothing to print.
+        }
     }
 
     private static void PrintBanner(TextWriter output, PlugboardSettings settings, RuntimeEndpoints endpoints, PlugboardRuntime runtime)

@@ -219,6 +219,11 @@ internal sealed class PluginSupervisor : IAsyncDisposable
             {
                 reason = ex.Message;
             }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A bug or an environment fault must surface as a crash with a reason, never a plugin stuck in Starting.
+                reason = $"unexpected {ex.GetType().Name} while running the plugin: {ex.Message}";
+            }
             finally
             {
                 lock (_lock)
