@@ -123,6 +123,30 @@ public sealed class EndToEndTests : IAsyncLifetime
         })));
         Assert.Equal(PlugboardErrorCodes.PlatformError, error.Code);
         Assert.Equal(40034102, error.Data!.Value.GetProperty("code").GetInt64());
+        Assert.Equal("quotaExceeded", error.Data!.Value.GetProperty("kind").GetString());
+    }
+
+    [Fact]
+    public async Task UploadAndDelete_OptionalApisThroughRuntime_ReachThePlatform()
+    {
+        await AddBotAsync();
+        var chat = new JsonObject { ["type"] = "group", ["id"] = Frames.GroupOpenId };
+
+        var uploaded = await _runtime.CallBotAsync("qq", AdapterApis.UploadFile, JsonSerializer.SerializeToElement(new JsonObject
+        {
+            ["chat"] = chat.DeepClone(),
+            ["file"] = new JsonObject { ["type"] = "file", ["name"] = "report.pdf", ["url"] = "https://example.com/report.pdf" },
+        }));
+        await App.PushAsync("GROUP_AT_MESSAGE_CREATE", Frames.Group(" hi", id: "ROBOT1.0_d-1"));
+        var reply = await WaitOrExplainAsync(r => r.Path.EndsWith("/messages", StringComparison.Ordinal), "the echo reply");
+        var sentId = App.SentMessagesForTests().Single();
+        await _runtime.CallBotAsync("qq", AdapterApis.Delete, JsonSerializer.SerializeToElement(new JsonObject { ["chat"] = chat.DeepClone(), ["messageId"] = sentId }));
+
+        var upload = Assert.Single(_simulator.Requests, r => r.Path == $"/v2/groups/{Frames.GroupOpenId}/files");
+        Assert.Equal("""{"file_type":4,"srv_send_msg":false,"file_name":"report.pdf","url":"https://example.com/report.pdf"}""", upload.Body!.ToJsonString());
+        Assert.StartsWith("FI-group-", uploaded.GetProperty("fileId").GetString(), StringComparison.Ordinal);
+        Assert.Equal(200, reply.Status);
+        Assert.Single(_simulator.Requests, r => r.Method == "DELETE" && r.Path == $"/v2/groups/{Frames.GroupOpenId}/messages/{sentId}" && r.Status == 200);
     }
 
     /// <summary>Waits for a request; on timeout the message carries the frames and both plugins' logs.</summary>

@@ -202,6 +202,18 @@ public sealed class OutboundTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reply_RateLimitedWithRetryAfter_WaitsWhatTheServerSays()
+    {
+        var message = await ReceiveAsync("C2C_MESSAGE_CREATE", Frames.C2C("busy"));
+        Sim.FailNext(r => r.Path.EndsWith("/messages", StringComparison.Ordinal), 429, 20028, "channel write rate limit", retryAfter: TimeSpan.FromSeconds(1));
+
+        await ReplyAsync(message, new PlainComponent("after a second"));
+
+        Assert.Contains(_harness.Loggers.Entries, e => e.Message.Contains("retry 1 of 3 in 00:00:01.", StringComparison.Ordinal));
+        Assert.Equal([429, 200], Sent($"/v2/users/{Frames.UserOpenId}/messages").Select(s => s.Status));
+    }
+
+    [Fact]
     public async Task Reply_RateLimitedBeyondRetries_RateLimitedError()
     {
         var message = await ReceiveAsync("C2C_MESSAGE_CREATE", Frames.C2C("busy"));

@@ -181,6 +181,9 @@ public sealed class SimApp
     /// <summary>When <see cref="SessionStartRemaining"/> resets to the total.</summary>
     internal DateTimeOffset SessionStartResetAt { get; set; }
 
+    /// <summary>The ids of messages the bot sent that have not been recalled.</summary>
+    public IReadOnlyList<string> SentMessagesForTests() => [.. SentMessages.Keys];
+
     /// <summary>The token the simulator issued last (to compare with what the adapter sends).</summary>
     public string? CurrentTokenForTests() => CurrentToken;
 
