@@ -56,6 +56,7 @@ internal static class CliApp
             DebugCommands.Build(),
             StatusCommands.BuildStatus(),
             StatusCommands.BuildConfig(),
+            Mcp.McpCommands.Build(),
         };
         return root;
     }

@@ -53,11 +53,11 @@ internal sealed class SettingsRequest
 /// </summary>
 internal static partial class SettingsLoader
 {
-    private static readonly string[] ReservedSections = ["bots", "box", "$schema"];
+    private static readonly string[] ReservedSections = ["bots", "box", "mcp", "$schema"];
 
     private static readonly Dictionary<string, string[]> KnownKeys = new(StringComparer.OrdinalIgnoreCase)
     {
-        [string.Empty] = ["dataDirectory", "pluginDirectories", "storage", "control", "debug", "limits", "supervisor", "plugins", "logging", "bots", "box"],
+        [string.Empty] = ["dataDirectory", "pluginDirectories", "storage", "control", "debug", "limits", "supervisor", "plugins", "logging", "bots", "box", "mcp"],
         ["storage"] = ["provider", "connectionString"],
         ["control"] = ["address", "port", "allowRemote", "tokenFile"],
         ["debug"] = ["enabled", "tokenFile", "reattachGrace"],

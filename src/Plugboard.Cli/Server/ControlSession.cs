@@ -161,6 +161,7 @@ internal sealed class ControlSession : IAsyncDisposable
             return Empty.Instance;
         });
         c.AddMethod<JsonElement, DebugSessionInfo[]>(ControlMethods.DebugList, _ => [.. _runtime.GetDebugSessions()]);
+        Mcp.McpControlMethods.Register(c, _runtime);
     }
 
     private void AddPluginAction(string method, Func<string, CancellationToken, Task> action)

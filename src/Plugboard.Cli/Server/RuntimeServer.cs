@@ -63,6 +63,7 @@ internal static class RuntimeServer
             options.SeedDefaultBots = true;
         });
         builder.Services.AddSingleton(settings);
+        Mcp.McpCli.AddTo(builder, settings);
 
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Plugboard.Cli");

@@ -209,4 +209,7 @@ internal sealed class McpStartException(string message, bool isPermanent, Except
 {
     /// <summary>Whether restarting cannot help (e.g. the command does not exist).</summary>
     public bool IsPermanent { get; } = isPermanent;
+
+    /// <summary>Whether the server answered the handshake but the protocol negotiation failed (another version may work).</summary>
+    public bool NegotiationFailed { get; init; }
 }

@@ -36,6 +36,9 @@ internal static partial class McpLog
     [LoggerMessage(5009, LogLevel.Debug, "Could not tell MCP server {Name} that request {RequestId} was cancelled: {Error}")]
     public static partial void CancelNotSent(ILogger logger, string name, string requestId, string error);
 
+    [LoggerMessage(5010, LogLevel.Information, "MCP server {Name} failed the handshake with protocol {Version} ({Error}); trying {Next}")]
+    public static partial void NegotiationRetry(ILogger logger, string name, string version, string next, string error);
+
     [LoggerMessage(5020, LogLevel.Information, "MCP session {Session} started ({Client} {ClientVersion}, protocol {ProtocolVersion})")]
     public static partial void SessionStarted(ILogger logger, string session, string client, string clientVersion, string protocolVersion);
 

@@ -262,9 +262,8 @@ internal sealed class McpServerSupervisor : IAsyncDisposable
             IAsyncDisposable? listChanged = null;
             try
             {
-                endpoint = await LaunchAsync(cancellation).ConfigureAwait(false);
-                var transport = new McpProgressTransport(endpoint.Transport);
-                client = await ConnectAsync(transport, endpoint, cancellation).ConfigureAwait(false);
+                McpProgressTransport transport;
+                (endpoint, transport, client) = await LaunchAndConnectAsync(cancellation).ConfigureAwait(false);
                 var connected = client;
                 listChanged = client.RegisterNotificationHandler(NotificationMethods.ToolListChangedNotification, (_, _) =>
                 {
@@ -374,14 +373,46 @@ internal sealed class McpServerSupervisor : IAsyncDisposable
         return McpHostProcess.Start(Definition, workingDirectory, _context.Supervisor, Stderr, _context.Loggers);
     }
 
-    private async Task<McpClient> ConnectAsync(IClientTransport transport, McpEndpoint endpoint, CancellationToken cancellation)
+    /// <summary>
+    /// Starts an instance and completes the MCP handshake. Without a pinned protocol version the official client negotiates
+    /// (newest revision first, probing with <c>server/discover</c>); a server that answers that probe wrongly, or that
+    /// negotiates a version the client refuses, is tried again with each initialize-handshake revision, newest first.
+    /// </summary>
+    private async Task<(McpEndpoint Endpoint, McpProgressTransport Transport, McpClient Client)> LaunchAndConnectAsync(CancellationToken cancellation)
+    {
+        string?[] versions = Definition.ProtocolVersion is { } pinned ? [pinned] : [null, .. FallbackProtocolVersions];
+        for (var attempt = 0; ; attempt++)
+        {
+            var endpoint = await LaunchAsync(cancellation).ConfigureAwait(false);
+            var transport = new McpProgressTransport(endpoint.Transport);
+            try
+            {
+                var client = await ConnectAsync(transport, endpoint, versions[attempt], cancellation).ConfigureAwait(false);
+                return (endpoint, transport, client);
+            }
+            catch (McpStartException ex) when (ex.NegotiationFailed && attempt < versions.Length - 1)
+            {
+                McpLog.NegotiationRetry(_logger, Definition.Name, versions[attempt] ?? "negotiated", versions[attempt + 1]!, ex.Message);
+                await endpoint.KillAsync().ConfigureAwait(false);
+            }
+            catch
+            {
+                await endpoint.KillAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+    }
+
+    private static readonly string[] FallbackProtocolVersions = ["2025-11-25", "2025-06-18", "2025-03-26"];
+
+    private async Task<McpClient> ConnectAsync(IClientTransport transport, McpEndpoint endpoint, string? protocolVersion, CancellationToken cancellation)
     {
         var ready = _context.Supervisor.ReadyTimeout;
         var clientOptions = new McpClientOptions
         {
             ClientInfo = new Implementation { Name = "plugboard", Version = RuntimeInfo.Version },
             InitializationTimeout = ready,
-            ProtocolVersion = Definition.ProtocolVersion,
+            ProtocolVersion = protocolVersion,
         };
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(ready);
@@ -409,7 +440,8 @@ internal sealed class McpServerSupervisor : IAsyncDisposable
         catch (Exception ex) when (ex is McpException or IOException or HttpRequestException or InvalidOperationException or JsonException)
         {
             var permanent = ex is McpProtocolException { ErrorCode: McpErrorCode.UnsupportedProtocolVersion } || (ex is HttpRequestException http && http.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound);
-            throw new McpStartException($"MCP server {Definition.Name} failed the MCP handshake: {ex.Message}{(permanent ? " Fix the definition (url, headers, protocolVersion) and enable it again." : string.Empty)}", permanent, ex);
+            var negotiation = !endpoint.Exited.IsCompleted && (ex is JsonException || (ex is McpException && ex.InnerException is null or JsonException));
+            throw new McpStartException($"MCP server {Definition.Name} failed the MCP handshake: {ex.Message}{(permanent ? " Fix the definition (url, headers, protocolVersion) and enable it again." : string.Empty)}", permanent, ex) { NegotiationFailed = negotiation };
         }
     }
 
