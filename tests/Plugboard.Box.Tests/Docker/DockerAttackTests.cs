@@ -70,7 +70,7 @@ public sealed class DockerAttackTests(DockerBoxFixture fixture)
         var bystander = DockerBoxFixture.NewSessionId("bystander");
         await Client.ShAsync(bystander, "true");
         var spec = new BoxSessionSpec { SessionId = attacker, Limits = new BoxResourceLimits { PidsLimit = 64 } };
-        var bomb = Client.ShAsync(attacker, "for i in 1 2 3 4 5 6 7 8; do (while :; do sleep 100 & done) 2>/dev/null & done; sleep 100", timeoutSeconds: 6, session: spec);
+        var bomb = Client.ShAsync(attacker, "for i in 1 2 3 4 5 6 7 8; do (while :; do sleep 100 & done) 2>/dev/null & done; exec sleep 100", timeoutSeconds: 6, session: spec);
 
         await Task.Delay(2500);
         var during = await Client.ShAsync(bystander, "echo still-here");

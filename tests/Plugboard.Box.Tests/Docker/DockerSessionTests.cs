@@ -170,8 +170,7 @@ public sealed class DockerLifecycleTests
         var session = DockerBoxFixture.NewSessionId("eof");
         await box.Client.ShAsync(session, "true");
         await box.Connection.DisposeAsync();
-        var process = System.Diagnostics.Process.GetProcessById(box.ProcessId);
-        Assert.True(process.WaitForExit(30_000), "the Box did not exit after its client went away");
+        Assert.True(box.WaitForExit(TimeSpan.FromSeconds(30)), "the Box did not exit after its client went away");
         Assert.Empty(await DockerSessionTests.ContainersOfAsync(session));
         await box.DisposeAsync();
     }

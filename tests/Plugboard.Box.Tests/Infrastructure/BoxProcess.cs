@@ -94,6 +94,9 @@ public sealed class BoxProcess : IAsyncDisposable
         return box;
     }
 
+    /// <summary>Waits for the process to exit by itself.</summary>
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+
     /// <summary>Kills the process at once (no clean-up), like a crash.</summary>
     public void Crash()
     {
