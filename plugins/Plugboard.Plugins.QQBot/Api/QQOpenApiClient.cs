@@ -19,6 +19,8 @@ internal sealed class QQOpenApiClient
     /// <summary>The response header carrying the platform's trace id.</summary>
     public const string TraceIdHeader = "X-Tps-trace-Id";
 
+    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
+
     private readonly QQBotConfig _config;
     private readonly HttpClient _http;
     private readonly AccessTokenProvider _tokens;
@@ -185,8 +187,6 @@ internal sealed class QQOpenApiClient
     }
 
     private static string Truncate(string text) => text.Length > 300 ? text[..300] + "…" : text;
-
-    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
 
     /// <summary>Creates the HTTP client of one bot, with its own connection pool and proxy.</summary>
     public static HttpClient CreateHttpClient(IWebProxy? proxy)
