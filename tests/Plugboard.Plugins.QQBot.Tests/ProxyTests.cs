@@ -33,9 +33,10 @@ public sealed class ProxyTests : IAsyncLifetime
         await RoundTripAsync(adapter);
 
         var lines = _proxy.RequestLines.ToList();
+        var hostPort = new Uri(_simulator.BaseUrl).Authority;
         Assert.Contains(lines, l => l.StartsWith("POST " + _simulator.TokenUrl, StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("GET " + _simulator.BaseUrl + "/gateway/bot", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("GET " + _simulator.BaseUrl + "/websocket/", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l == $"CONNECT {hostPort} HTTP/1.1");
         Assert.Contains(lines, l => l.StartsWith("POST " + _simulator.BaseUrl + "/v2/users/", StringComparison.Ordinal));
     }
 
@@ -49,9 +50,9 @@ public sealed class ProxyTests : IAsyncLifetime
 
         await RoundTripAsync(adapter);
 
-        Assert.All(gatewayProxy.RequestLines, l => Assert.Contains("/websocket/", l, StringComparison.Ordinal));
-        Assert.NotEmpty(gatewayProxy.RequestLines);
-        Assert.DoesNotContain(_proxy.RequestLines, l => l.Contains("/websocket/", StringComparison.Ordinal));
+        Assert.Equal([$"CONNECT {new Uri(_simulator.BaseUrl).Authority} HTTP/1.1"], gatewayProxy.RequestLines);
+        Assert.DoesNotContain(_proxy.RequestLines, l => l.StartsWith("CONNECT", StringComparison.Ordinal));
+        Assert.Contains(_proxy.RequestLines, l => l.Contains("/gateway/bot", StringComparison.Ordinal));
         Assert.Contains(_proxy.RequestLines, l => l.Contains("/v2/users/", StringComparison.Ordinal));
     }
 

@@ -6,9 +6,10 @@ using System.Text;
 namespace Plugboard.Plugins.QQBot.Tests.Infrastructure;
 
 /// <summary>
-/// A minimal HTTP proxy on loopback, enough to prove traffic goes through it: CONNECT tunnels, and absolute-form
-/// requests (<c>GET http://host/path</c>, WebSocket upgrades included) forwarded as they are to the origin, which
-/// accepts absolute-form targets. Records the first request line of every proxied connection.
+/// A minimal HTTP proxy on loopback, enough to prove traffic goes through it: CONNECT tunnels (.NET's WebSocket client
+/// tunnels even <c>ws://</c>), and absolute-form requests (<c>GET http://host/path</c>) forwarded to the origin, which
+/// accepts absolute-form targets, with <c>Connection: close</c> so every request comes on its own connection. Records
+/// the request line of every proxied connection.
 /// </summary>
 internal sealed class ForwardingProxy : IDisposable
 {
@@ -72,6 +73,13 @@ internal sealed class ForwardingProxy : IDisposable
                 {
                     var target = new Uri(parts[1]);
                     await upstream.ConnectAsync(target.Host, target.Port);
+
+                    // One request per connection, so every request line is seen (the client reconnects for the next).
+                    if (!head.Contains("\r\nUpgrade:", StringComparison.OrdinalIgnoreCase))
+                    {
+                        head = head[..^2] + "Connection: close\r\n\r\n";
+                    }
+
                     await upstream.GetStream().WriteAsync(Encoding.Latin1.GetBytes(head));
                 }
 
