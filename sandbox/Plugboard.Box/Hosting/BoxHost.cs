@@ -14,7 +14,6 @@ namespace Plugboard.Box.Hosting;
 /// </summary>
 internal sealed class BoxHost : IAsyncDisposable
 {
-    private readonly BoxServerOptions _options;
     private readonly string _token;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
@@ -22,9 +21,8 @@ internal sealed class BoxHost : IAsyncDisposable
     private BoxWebHost? _web;
     private int _shutdown;
 
-    private BoxHost(BoxServerOptions options, string token, BoxIdentity identity, SessionManager sessions, BackendSelector backends, ILoggerFactory loggerFactory)
+    private BoxHost(string token, BoxIdentity identity, SessionManager sessions, BackendSelector backends, ILoggerFactory loggerFactory)
     {
-        _options = options;
         _token = token;
         Identity = identity;
         Sessions = sessions;
@@ -71,8 +69,8 @@ internal sealed class BoxHost : IAsyncDisposable
             new NsjailBackend(options.Nsjail, options.DataDirectory, identity, workspaces, loggerFactory.CreateLogger("Plugboard.Box.Nsjail")),
         ];
         var selector = new BackendSelector(all, options.Backend, logger);
-        var sessions = new SessionManager(selector, resolver, options, workspaces, TimeProvider.System, logger);
-        var host = new BoxHost(options, token, identity, sessions, selector, loggerFactory);
+        var sessions = new SessionManager(selector, resolver, options, TimeProvider.System, logger);
+        var host = new BoxHost(token, identity, sessions, selector, loggerFactory);
         try
         {
             // Backends, then the leftovers of a crashed predecessor.
@@ -118,6 +116,5 @@ internal sealed class BoxHost : IAsyncDisposable
 
         await Sessions.DisposeAsync().ConfigureAwait(false);
         await Backends.DisposeAsync().ConfigureAwait(false);
-        _ = _options;
     }
 }

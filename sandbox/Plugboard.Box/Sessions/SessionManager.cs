@@ -24,7 +24,6 @@ internal sealed class SessionManager : IAsyncDisposable
     private readonly BackendSelector _backends;
     private readonly SessionSpecResolver _resolver;
     private readonly BoxServerOptions _options;
-    private readonly WorkspaceStore _workspaces;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentQueue<BoxErrorEntry> _errors = new();
@@ -32,12 +31,11 @@ internal sealed class SessionManager : IAsyncDisposable
     private Task? _reaper;
     private volatile bool _shuttingDown;
 
-    public SessionManager(BackendSelector backends, SessionSpecResolver resolver, BoxServerOptions options, WorkspaceStore workspaces, TimeProvider time, ILogger logger)
+    public SessionManager(BackendSelector backends, SessionSpecResolver resolver, BoxServerOptions options, TimeProvider time, ILogger logger)
     {
         _backends = backends;
         _resolver = resolver;
         _options = options;
-        _workspaces = workspaces;
         _time = time;
         _logger = logger;
     }
@@ -523,6 +521,4 @@ internal sealed class SessionManager : IAsyncDisposable
             // Shutting down.
         }
     }
-
-    internal WorkspaceStore Workspaces => _workspaces;
 }

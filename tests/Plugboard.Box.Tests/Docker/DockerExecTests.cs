@@ -37,4 +37,19 @@ public sealed class DockerExecTests(DockerBoxFixture fixture)
         Assert.Equal("FROM STDIN\nhi there\n/workspace\n", result.Stdout);
         await Client.DeleteSessionAsync(session);
     }
+
+    [Fact]
+    public async Task Exec_MissingWorkdirOrProgram_ReportsTheFailure()
+    {
+        var session = DockerBoxFixture.NewSessionId("missing");
+        var workdir = await Client.ExecAsync(new BoxExecParams { SessionId = session, Command = "pwd", Workdir = "/no/such/dir" });
+        Assert.NotEqual(0, workdir.ExitCode);
+        Assert.Contains("/no/such/dir", workdir.Stdout + workdir.Stderr, StringComparison.Ordinal);
+
+        var program = await Client.ExecAsync(new BoxExecParams { SessionId = session, Argv = ["/no/such/program"] });
+        Assert.NotEqual(0, program.ExitCode);
+        Assert.Contains("/no/such/program", program.Stdout + program.Stderr, StringComparison.Ordinal);
+        Assert.Equal("still fine\n", (await Client.ExecAsync(session, "echo still fine")).Stdout);
+        await Client.DeleteSessionAsync(session);
+    }
 }

@@ -175,22 +175,9 @@ internal sealed class DockerBackend : ISandboxBackend
             User = _options.User,
         };
 
-        string execId;
-        try
-        {
-            execId = await _docker.CreateExecAsync(sandbox.ContainerId, create, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DockerApiException ex) when (ex.StatusCode is 404 or 409)
-        {
-            // The container is gone or stopped (e.g. everything in it was killed): recreate it and carry on.
-            Log.SandboxRecreating(_logger, sandbox.Spec.SessionId, ex.Message);
-            await RecreateAsync(sandbox, cancellationToken).ConfigureAwait(false);
-            restarted = true;
-            execId = await _docker.CreateExecAsync(sandbox.ContainerId, create, cancellationToken).ConfigureAwait(false);
-        }
-
         var stopwatch = Stopwatch.StartNew();
-        var stream = await _docker.StartExecAsync(execId, cancellationToken).ConfigureAwait(false);
+        var (execId, stream, recreated) = await OpenExecAsync(sandbox, create, cancellationToken).ConfigureAwait(false);
+        restarted |= recreated;
         var stdout = new OutputCapture(request.MaxOutputBytes);
         var stderr = new OutputCapture(request.MaxOutputBytes);
         var flood = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -273,18 +260,7 @@ internal sealed class DockerBackend : ISandboxBackend
             WorkingDir = request.Workdir,
             User = _options.User,
         };
-        string execId;
-        try
-        {
-            execId = await _docker.CreateExecAsync(sandbox.ContainerId, create, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DockerApiException ex) when (ex.StatusCode is 404 or 409)
-        {
-            await RecreateAsync(sandbox, cancellationToken).ConfigureAwait(false);
-            execId = await _docker.CreateExecAsync(sandbox.ContainerId, create, cancellationToken).ConfigureAwait(false);
-        }
-
-        var stream = await _docker.StartExecAsync(execId, cancellationToken).ConfigureAwait(false);
+        var (execId, stream, _) = await OpenExecAsync(sandbox, create, cancellationToken).ConfigureAwait(false);
         return new DockerSandboxProcess(this, sandbox, execId, stream);
     }
 
@@ -390,6 +366,25 @@ internal sealed class DockerBackend : ISandboxBackend
         }
 
         return null;
+    }
+
+    /// <summary>Creates and starts an exec; when the container is gone or stopped (e.g. everything in it was killed), recreates it once.</summary>
+    private async Task<(string ExecId, HijackedStream Stream, bool Recreated)> OpenExecAsync(DockerSandbox sandbox, ExecCreateRequest create, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                var execId = await _docker.CreateExecAsync(sandbox.ContainerId, create, cancellationToken).ConfigureAwait(false);
+                var stream = await _docker.StartExecAsync(execId, cancellationToken).ConfigureAwait(false);
+                return (execId, stream, attempt > 0);
+            }
+            catch (DockerApiException ex) when (ex.StatusCode is 404 or 409 && attempt == 0)
+            {
+                Log.SandboxRecreating(_logger, sandbox.Spec.SessionId, ex.Message);
+                await RecreateAsync(sandbox, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private Task<int?> KillRunawayAsync(DockerSandbox sandbox, IReadOnlyList<int> protectedPids)
