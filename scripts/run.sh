@@ -96,12 +96,6 @@ if [[ "${PLUGBOARD_SKIP_BUILD:-0}" != 1 ]]; then
       note "$name: no plugin.json, skipped"
       continue
     fi
-    id="$(sed -n 's/^[[:space:]]*"id"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$folder/plugin.json" | head -n 1)"
-    if [[ -n "$id" && -f "$cli_dir/plugins/$id/plugin.json" ]]; then
-      rm -rf "${bundled_dir:?}/$name"
-      note "$name (bundled with the CLI)"
-      continue
-    fi
     if ((${#projects[@]} == 1)); then
       if publish "${projects[0]}" "$bundled_dir/$name" -p:UseAppHost=false; then
         cp "$folder/plugin.json" "$bundled_dir/$name/plugin.json"

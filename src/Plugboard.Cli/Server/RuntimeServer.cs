@@ -53,13 +53,7 @@ internal static class RuntimeServer
         {
             settings.Apply(options);
 
-            // The main job: the plugins bundled next to this program, and the default web chat bot.
-            var bundled = Path.Combine(AppContext.BaseDirectory, "plugins");
-            if (Directory.Exists(bundled) && !options.PluginDirectories.Contains(bundled))
-            {
-                options.PluginDirectories.Add(bundled);
-            }
-
+            // The main job: a web chat bot on the WebChat plugin whenever that plugin is installed (created once).
             options.SeedDefaultBots = true;
         });
         builder.Services.AddSingleton(settings);

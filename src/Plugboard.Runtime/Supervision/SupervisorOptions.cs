@@ -32,10 +32,15 @@ public sealed class SupervisorOptions
 
     /// <summary>
     /// Environment variables passed from the runtime to plugins; everything else is withheld. Default: PATH, HOME, USER,
-    /// LANG, LC_ALL, TZ, TMPDIR, DOTNET_ROOT, NODE_PATH, SYSTEMROOT. The manifest's <c>env</c> and the runtime's
+    /// LANG, LC_ALL, TZ, TMPDIR, DOTNET_ROOT, NODE_PATH, SYSTEMROOT and the proxy variables (HTTP_PROXY, HTTPS_PROXY,
+    /// WSS_PROXY, ALL_PROXY, NO_PROXY, also in lowercase). The manifest's <c>env</c> and the runtime's
     /// <c>PLUGBOARD_*</c> variables are always added.
     /// </summary>
-    public IList<string> EnvironmentAllowlist { get; } = ["PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "TMPDIR", "DOTNET_ROOT", "NODE_PATH", "SYSTEMROOT"];
+    public IList<string> EnvironmentAllowlist { get; } =
+    [
+        "PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "TMPDIR", "DOTNET_ROOT", "NODE_PATH", "SYSTEMROOT",
+        "HTTP_PROXY", "HTTPS_PROXY", "WSS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy",
+    ];
 
     internal void Validate(List<string> errors)
     {
