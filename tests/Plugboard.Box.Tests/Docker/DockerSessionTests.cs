@@ -174,4 +174,25 @@ public sealed class DockerLifecycleTests
         Assert.Empty(await DockerSessionTests.ContainersOfAsync(session));
         await box.DisposeAsync();
     }
+
+    [Fact]
+    public async Task GvisorProfile_RunsUnderRunscOrSaysHowToRegisterIt()
+    {
+        await using var box = await BoxProcess.StartAsync(new Dictionary<string, string>(DockerOnly) { ["Profiles__gvisor__Runtime"] = "runsc" });
+        using var docker = new DockerEngineClient("/var/run/docker.sock");
+        var registered = (await docker.InfoAsync(CancellationToken.None)).Runtimes?.ContainsKey("runsc") == true;
+        var spec = new BoxSessionSpec { SessionId = "gvisor", Profile = "gvisor" };
+        if (registered)
+        {
+            var result = await box.Client.ShAsync("gvisor", "dmesg 2>/dev/null | head -n 1; id -u", session: spec);
+            Assert.Contains("gVisor", result.Stdout, StringComparison.Ordinal);
+        }
+        else
+        {
+            var error = await BoxAssert.FailsWithAsync(PlugboardErrorCodes.BoxBackendError, () => box.Client.CreateSessionAsync(spec));
+            Assert.Contains("runsc", error.Message, StringComparison.Ordinal);
+            Assert.Contains("daemon.json", error.Message, StringComparison.Ordinal);
+            Assert.Empty(await DockerSessionTests.ContainersOfAsync("gvisor"));
+        }
+    }
 }

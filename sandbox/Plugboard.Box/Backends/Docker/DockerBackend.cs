@@ -440,6 +440,10 @@ internal sealed class DockerBackend : ISandboxBackend
         {
             throw BoxErrors.BackendError(Name, $"Docker could not attach the network '{body.HostConfig?.NetworkMode}' this profile needs: {ex.Message}. Create that network, set Box:Docker:Network, or use a profile without network.");
         }
+        catch (DockerApiException ex) when (body.HostConfig?.Runtime is { } runtime && ex.Message.Contains("runtime", StringComparison.OrdinalIgnoreCase))
+        {
+            throw BoxErrors.BackendError(Name, $"Profile '{spec.Profile.Name}' runs sessions with the Docker runtime '{runtime}', which this engine does not know ({ex.Message}). Register it in /etc/docker/daemon.json (\"runtimes\": {{\"{runtime}\": {{\"path\": \"/usr/bin/{runtime}\"}}}}) and restart dockerd, or remove Runtime from the profile.");
+        }
         catch (DockerApiException ex)
         {
             throw BoxErrors.BackendError(Name, $"Docker refused to create the session container: {ex.Message}");
