@@ -97,6 +97,7 @@ internal static class McpCommands
         var url = new Option<string>("--url") { Description = "A Streamable HTTP server's endpoint instead of a command.", HelpName = "URL" };
         var headers = new Option<string[]>("--header") { Description = "An HTTP header for --url servers (repeatable), e.g. \"Authorization=Bearer ...\".", HelpName = "NAME=VALUE" };
         var env = new Option<string[]>("--env", "-e") { Description = "An environment variable for the stdio server (repeatable).", HelpName = "NAME=VALUE" };
+        var mounts = new Option<string[]>("--box-mount") { Description = "A host folder the server sees read-only inside the Box, at the same path (repeatable; the Box must allow it).", HelpName = "DIR" };
         var cwd = new Option<string>("--cwd") { Description = "The stdio server's working folder (default <data>/mcp/<name>).", HelpName = "DIR" };
         var tools = new Option<string[]>("--tools") { Description = "Only register tools matching these globs (repeatable), e.g. \"read_*\".", HelpName = "GLOB" };
         var exclude = new Option<string[]>("--exclude-tools") { Description = "Never register tools matching these globs (repeatable).", HelpName = "GLOB" };
@@ -105,7 +106,7 @@ internal static class McpCommands
         var replace = new Option<bool>("--replace") { Description = "Replace an existing server of that name (added with `plugboard mcp add`)." };
         var command = new Command("add", "Add an MCP server to the running runtime (remembered across restarts) and start it.")
         {
-            name, commandLine, host, url, headers, env, cwd, tools, exclude, protocol, disabled, replace, NoWaitOption, WaitTimeoutOption,
+            name, commandLine, host, url, headers, env, mounts, cwd, tools, exclude, protocol, disabled, replace, NoWaitOption, WaitTimeoutOption,
         };
         command.SetAction(CliApp.Action(async context =>
         {
@@ -132,6 +133,7 @@ internal static class McpCommands
                 Environment = Pairs(context.Get(env), "--env", StringComparer.Ordinal),
                 WorkingDirectory = context.Get(cwd) is { } folder ? Path.GetFullPath(folder) : null,
                 Location = context.Get(host) ? McpServerLocation.Host : McpServerLocation.Box,
+                BoxMounts = [.. (context.Get(mounts) ?? []).Select(Path.GetFullPath)],
                 Enabled = !context.Get(disabled),
                 AllowedTools = context.Get(tools) ?? [],
                 DeniedTools = context.Get(exclude) ?? [],

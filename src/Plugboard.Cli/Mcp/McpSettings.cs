@@ -24,7 +24,7 @@ namespace Plugboard.Cli.Mcp;
 /// </example>
 internal static class McpSettings
 {
-    private static readonly string[] ServerKeys = ["transport", "command", "args", "env", "cwd", "url", "headers", "location", "enabled", "tools", "excludeTools", "protocolVersion"];
+    private static readonly string[] ServerKeys = ["transport", "command", "args", "env", "cwd", "url", "headers", "location", "boxMounts", "enabled", "tools", "excludeTools", "protocolVersion"];
     private static readonly string[] ServeKeys = ["tools", "excludeTools", "resources", "prompts", "serverName"];
     private static readonly string[] SectionKeys = ["servers", "serve", "pingTimeout"];
 
@@ -144,6 +144,7 @@ internal static class McpSettings
                 Url = url,
                 Headers = Map(fields, "headers", prefix, errors, StringComparer.OrdinalIgnoreCase),
                 Location = location,
+                BoxMounts = [.. List(fields, "boxMounts", prefix, errors).Select(m => Path.GetFullPath(m, configDirectory))],
                 Enabled = enabled,
                 AllowedTools = List(fields, "tools", prefix, errors),
                 DeniedTools = List(fields, "excludeTools", prefix, errors),

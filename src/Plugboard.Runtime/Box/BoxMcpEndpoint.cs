@@ -52,11 +52,11 @@ internal sealed class BoxMcpEndpoint : McpEndpoint
         if (client is null || connector.Status.Backend is null)
         {
             // Not permanent: the supervisor retries with backoff and succeeds once the Box is back.
-            throw new McpStartException($"MCP server {definition.Name} runs inside a Box session, but the Box is not available right now ({connector.Status.Reason ?? connector.Status.State.ToString()}); retrying.", isPermanent: false);
+            throw new McpStartException($"MCP server {definition.Name} runs inside a Box session, but the Box is not available right now ({connector.Status.Reason ?? connector.Status.State.ToString()}); retrying.", isPermanent: false) { CountsAsCrash = false };
         }
 
         var sessionId = SessionFor(definition);
-        var spec = new BoxSessionSpec { SessionId = sessionId, Profile = profile, Env = definition.Environment.Count == 0 ? null : definition.Environment };
+        var spec = new BoxSessionSpec { SessionId = sessionId, Profile = profile, Env = definition.Environment.Count == 0 ? null : definition.Environment, ExtraMounts = definition.BoxMounts.Count == 0 ? null : [.. definition.BoxMounts.Select(path => new BoxMount(path, path))] };
         var parameters = new BoxProcessStartParams
         {
             SessionId = sessionId,

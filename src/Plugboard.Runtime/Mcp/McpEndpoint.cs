@@ -212,4 +212,10 @@ internal sealed class McpStartException(string message, bool isPermanent, Except
 
     /// <summary>Whether the server answered the handshake but the protocol negotiation failed (another version may work).</summary>
     public bool NegotiationFailed { get; init; }
+
+    /// <summary>
+    /// Whether the failure counts against the crash budget. False when the place the server runs in is away for now (the
+    /// Box reconnecting): the supervisor keeps retrying with backoff until it is back.
+    /// </summary>
+    public bool CountsAsCrash { get; init; } = true;
 }

@@ -59,6 +59,12 @@ public sealed record McpServerDefinition
     /// <summary>HTTP headers sent with every request (http), e.g. <c>Authorization</c>. Values are treated as secrets.</summary>
     public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Host folders a stdio server in the Box sees read-only at the same path (e.g. the folder of an npm package it runs
+    /// from); the Box must allow them (<c>Box:AllowedMountRoots</c>). Absolute paths. Default none.
+    /// </summary>
+    public IReadOnlyList<string> BoxMounts { get; init; } = [];
+
     /// <summary>Where a stdio server runs. Default <see cref="McpServerLocation.Box"/>; <see cref="McpServerLocation.Host"/> only by explicit choice.</summary>
     public McpServerLocation Location { get; init; } = McpServerLocation.Box;
 
@@ -139,6 +145,19 @@ public sealed record McpServerDefinition
             {
                 errors.Add($"header name '{name}' is invalid.");
             }
+        }
+
+        foreach (var mount in BoxMounts)
+        {
+            if (string.IsNullOrWhiteSpace(mount) || !Path.IsPathFullyQualified(mount))
+            {
+                errors.Add($"boxMounts entry '{mount}' must be an absolute host folder.");
+            }
+        }
+
+        if (BoxMounts.Count > 0 && (Transport != McpTransportKind.Stdio || Location != McpServerLocation.Box))
+        {
+            errors.Add("boxMounts are only for stdio servers located in the Box.");
         }
 
         foreach (var pattern in AllowedTools.Concat(DeniedTools))

@@ -256,6 +256,7 @@ internal sealed class McpServerSupervisor : IAsyncDisposable
         {
             SetState(PluginState.Starting, null);
             string reason;
+            var waiting = false;
             var startedAt = DateTimeOffset.UtcNow;
             McpEndpoint? endpoint = null;
             McpClient? client = null;
@@ -295,6 +296,11 @@ internal sealed class McpServerSupervisor : IAsyncDisposable
                     McpLog.Unresponsive(_logger, Definition.Name, (long)PingTimeout.TotalMilliseconds);
                     SetState(PluginState.Unresponsive, why);
                 }
+                else
+                {
+                    // Leave Running at once, so callers see the instance is gone (not a Running server without a client).
+                    SetState(PluginState.Restarting, why);
+                }
 
                 reason = why;
             }
@@ -308,9 +314,20 @@ internal sealed class McpServerSupervisor : IAsyncDisposable
                 PublishTools([]);
                 return;
             }
+            catch (McpStartException ex) when (!ex.CountsAsCrash)
+            {
+                // Where the server runs is away for now (the Box reconnecting): wait, without spending the crash budget.
+                waiting = true;
+                reason = ex.Message;
+            }
             catch (McpStartException ex)
             {
                 reason = ex.Message;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException)
+            {
+                // Whatever went wrong with this instance, supervision goes on: it counts as a crash.
+                reason = $"{ex.GetType().Name}: {ex.Message}";
             }
             finally
             {
@@ -326,6 +343,23 @@ internal sealed class McpServerSupervisor : IAsyncDisposable
             if (DateTimeOffset.UtcNow - startedAt > options.CrashWindow)
             {
                 consecutive = 0;
+            }
+
+            if (waiting)
+            {
+                consecutive = Math.Min(consecutive + 1, 20);
+                LastError = reason;
+                SetState(PluginState.Restarting, reason);
+                try
+                {
+                    await Task.Delay(BackoffDelay(consecutive), cancellation).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
             }
 
             if (RecordCrash())
@@ -470,8 +504,17 @@ internal sealed class McpServerSupervisor : IAsyncDisposable
                     return (InstanceEnd.Exited, $"the process exited unexpectedly ({endpoint.ExitDescription})");
                 }
 
-                var details = await client.Completion.ConfigureAwait(false);
-                var why = details.Exception?.Message ?? "the server closed the connection";
+                string why;
+                try
+                {
+                    var details = await client.Completion.ConfigureAwait(false);
+                    why = details.Exception?.Message ?? "the server closed the connection";
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    why = ex.Message;
+                }
+
                 return (InstanceEnd.ConnectionLost, $"its connection ended ({why})");
             }
 
@@ -520,9 +563,9 @@ internal sealed class McpServerSupervisor : IAsyncDisposable
                 await client.DisposeAsync().ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is McpException or IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // The connection is gone already.
+            // The connection is gone already (a closed pipe, an aborted WebSocket relay); nothing left to release there.
         }
 
         if (endpoint is not null)

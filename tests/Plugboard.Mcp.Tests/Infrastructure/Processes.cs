@@ -17,6 +17,9 @@ internal static class Processes
     /// <summary>The plugboard.dll the test project references.</summary>
     public static string CliDll { get; } = Metadata("PlugboardCliPath");
 
+    /// <summary>The Box process (plugboard-box.dll) the test project references.</summary>
+    public static string BoxDll { get; } = Metadata("BoxPath");
+
     /// <summary>The conformance client the test project references.</summary>
     public static string ConformanceClientDll { get; } = Metadata("ConformanceClientPath");
 

@@ -35,8 +35,10 @@ async function serve() {
     ["big", { description: "Returns `bytes` characters of text", inputSchema: object({ bytes: { type: "integer", minimum: 0 } }, ["bytes"]) }],
     ["progress", { description: "Reports `steps` progress notifications with messages", inputSchema: object({ steps: { type: "integer", minimum: 1 } }, ["steps"]) }],
     ["env", { description: "Returns the names of the environment variables it sees", inputSchema: object() }],
+    ["cancelled_count", { description: "How many calls of `slow` were cancelled", inputSchema: object() }],
   ]);
   const added = new Set();
+  let cancelled = 0;
 
   const server = new Server({ name: "plugboard-fixture", version: "1.0.0" }, { capabilities: { tools: { listChanged: true } } });
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
@@ -76,6 +78,7 @@ async function serve() {
           }
           extra.signal.addEventListener("abort", resolve, { once: true });
         });
+        cancelled++;
         console.error(`fixture: slow cancelled (request ${extra.requestId})`);
         return text("cancelled");
       }
@@ -91,6 +94,8 @@ async function serve() {
         }
         return text(`done in ${steps} steps`);
       }
+      case "cancelled_count":
+        return text(String(cancelled));
       case "env":
         return text(Object.keys(process.env).sort().join("\n"));
       default:
