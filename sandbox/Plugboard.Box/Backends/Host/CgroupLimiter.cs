@@ -122,6 +122,26 @@ internal sealed class CgroupLimiter
         }
     }
 
+    /// <summary>Removes this scope's (empty) cgroup folders when the Box shuts down.</summary>
+    public void RemoveScope()
+    {
+        foreach (var controller in _v2 ? new[] { "" } : ["memory", "pids", "cpu"])
+        {
+            try
+            {
+                var root = ScopeRoot(controller);
+                if (Directory.Exists(root) && !Directory.EnumerateDirectories(root).Any())
+                {
+                    Directory.Delete(root);
+                }
+            }
+            catch (IOException)
+            {
+                // A session cgroup is still being torn down; the next Box of this scope reuses the folder.
+            }
+        }
+    }
+
     /// <summary>Session cgroups of this scope that no live session owns.</summary>
     public IEnumerable<CgroupSet> ListStale(IReadOnlySet<string> liveNames)
     {

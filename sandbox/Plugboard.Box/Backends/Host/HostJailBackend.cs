@@ -213,7 +213,11 @@ internal abstract partial class HostJailBackend : ISandboxBackend
         return removed;
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        _cgroups?.RemoveScope();
+        return ValueTask.CompletedTask;
+    }
 
     /// <summary>The jail's command line for one command (the binary first).</summary>
     internal abstract List<string> BuildJailArguments(string binary, JailSandbox sandbox, IReadOnlyList<string> argv, string workdir, IReadOnlyDictionary<string, string> env);
