@@ -25,6 +25,7 @@ public static class Program
                 "wecom" => await WeComBenchmark.RunAsync(rest),
                 "qqbot" => await QQBotBenchmark.RunAsync(rest),
                 "box" => OperatingSystem.IsLinux() ? await BoxBenchmark.RunAsync(rest) : Fail("the box benchmark needs Linux."),
+                "mcp" => await McpBenchmark.RunAsync(rest),
                 PluginBenchmark.HelloMode => PluginBenchmark.RunHello(),
                 EchoPeers.RawMode => await EchoPeers.RunRawAsync(),
                 EchoPeers.RpcMode => await EchoPeers.RunRpcAsync(),
