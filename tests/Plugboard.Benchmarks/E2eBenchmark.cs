@@ -13,6 +13,8 @@ using Plugboard.Runtime.Bots;
 using Plugboard.Runtime.Hosting;
 using Plugboard.Runtime.Storage;
 
+using static Plugboard.Benchmarks.BenchmarkSupport;
+
 namespace Plugboard.Benchmarks;
 
 /// <summary>
@@ -194,14 +196,6 @@ internal static class E2eBenchmark
         return completed / Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 
-    private static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var list = values.OrderBy(v => v).ToList();
-        return list.Count % 2 == 1 ? list[list.Count / 2] : (list[(list.Count / 2) - 1] + list[list.Count / 2]) / 2;
-    }
-
     /// <summary>
     /// Finds built bundled plugins (a folder with <c>plugboard.webchat/</c> and <c>plugboard.echo/</c>): <c>--plugins</c>,
     /// then the CLI's or the plugin tests' build output, else publishes both plugin projects into a temp folder.
@@ -275,25 +269,6 @@ internal static class E2eBenchmark
         }
 
         return target;
-    }
-
-    private static int? ReadInt(string[] args, string name)
-    {
-        var index = Array.IndexOf(args, name);
-        if (index < 0)
-        {
-            return null;
-        }
-
-        return index + 1 < args.Length && int.TryParse(args[index + 1], CultureInfo.InvariantCulture, out var value) && value > 0
-            ? value
-            : throw new UsageException($"{name} needs a positive whole number.");
-    }
-
-    private static string? ReadString(string[] args, string name)
-    {
-        var index = Array.IndexOf(args, name);
-        return index < 0 ? null : index + 1 < args.Length ? args[index + 1] : throw new UsageException($"{name} needs a value.");
     }
 
     /// <summary>A runtime in this process with WebChat and Echo, and a web chat bot.</summary>

@@ -12,6 +12,8 @@ using Plugboard.Runtime;
 using Plugboard.Runtime.Hosting;
 using Plugboard.Runtime.Storage;
 
+using static Plugboard.Benchmarks.BenchmarkSupport;
+
 namespace Plugboard.Benchmarks;
 
 /// <summary>
@@ -313,20 +315,6 @@ internal static class PluginBenchmark
         start.ArgumentList.Add(typeof(PluginBenchmark).Assembly.Location);
         start.ArgumentList.Add(mode);
         return start;
-    }
-
-    private static double Median(List<double> values)
-    {
-        values.Sort();
-        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[(values.Count / 2) - 1] + values[values.Count / 2]) / 2;
-    }
-
-    private static int? ReadInt(string[] args, string name) => ReadString(args, name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : null;
-
-    private static string? ReadString(string[] args, string name)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
     }
 
     private sealed class RunningRuntime(PlugboardRuntime runtime, SqliteStorage storage) : IAsyncDisposable

@@ -19,6 +19,8 @@ using Plugboard.Runtime.Bots;
 using Plugboard.Runtime.Hosting;
 using Plugboard.Runtime.Storage;
 
+using static Plugboard.Benchmarks.BenchmarkSupport;
+
 namespace Plugboard.Benchmarks;
 
 /// <summary>
@@ -192,12 +194,6 @@ internal static class QQBotBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    reconnectBaseDelayMs 1000 (default)         {f["resume.drop_to_delivery.default_backoff.median_ms"],9:0.0}   (the first reconnect waits 500-1000 ms by design)"));
     }
 
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
     private static async Task<string?> LocatePluginsAsync(string? explicitFolder, string target)
     {
         var repository = RepositoryRoot.Find();
@@ -259,15 +255,6 @@ internal static class QQBotBenchmark
         }
 
         return target;
-    }
-
-    private static int? ReadInt(string[] args, string name)
-        => ReadString(args, name) is { } text ? int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0 ? value : throw new UsageException($"{name} needs a positive integer, got '{text}'.") : null;
-
-    private static string? ReadString(string[] args, string name)
-    {
-        var index = Array.IndexOf(args, name);
-        return index < 0 ? null : index + 1 < args.Length ? args[index + 1] : throw new UsageException($"{name} needs a value.");
     }
 
     private static JsonElement Element(JsonObject value) => JsonDocument.Parse(value.ToJsonString()).RootElement.Clone();

@@ -19,6 +19,8 @@ using Plugboard.Runtime.Bots;
 using Plugboard.Runtime.Hosting;
 using Plugboard.Runtime.Storage;
 
+using static Plugboard.Benchmarks.BenchmarkSupport;
+
 namespace Plugboard.Benchmarks;
 
 /// <summary>
@@ -176,14 +178,6 @@ internal static class WeComBenchmark
         return completed / Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 
-    private static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
     /// <summary>The built WeComBot and Echo plugins, copied into <paramref name="target"/>: <c>--plugins</c>, build outputs, else published.</summary>
     private static async Task<string?> LocatePluginsAsync(string? explicitFolder, string target)
     {
@@ -250,25 +244,6 @@ internal static class WeComBenchmark
             Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
             File.Copy(file, destination, overwrite: true);
         }
-    }
-
-    private static int? ReadInt(string[] args, string name)
-    {
-        var index = Array.IndexOf(args, name);
-        if (index < 0)
-        {
-            return null;
-        }
-
-        return index + 1 < args.Length && int.TryParse(args[index + 1], CultureInfo.InvariantCulture, out var value) && value > 0
-            ? value
-            : throw new UsageException($"{name} needs a positive whole number.");
-    }
-
-    private static string? ReadString(string[] args, string name)
-    {
-        var index = Array.IndexOf(args, name);
-        return index < 0 ? null : index + 1 < args.Length ? args[index + 1] : throw new UsageException($"{name} needs a value.");
     }
 
     /// <summary>A runtime in this process with WeComBot and Echo, and a long-connection bot on the mini server.</summary>
