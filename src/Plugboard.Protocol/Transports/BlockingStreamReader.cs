@@ -41,10 +41,18 @@ internal static class BlockingStreamReader
 
             writer.Complete();
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex)
         {
-            // The stream was closed under us or the connection stopped reading; the reader sees the error or the end.
-            writer.Complete(ex is InvalidOperationException ? null : ex);
+            // The stream was closed under us (any exception type, depending on the stream) or the connection stopped
+            // reading. This is a raw thread: nothing may escape it, or the whole process dies. The reader sees the end.
+            try
+            {
+                writer.Complete(ex is IOException ? ex : null);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already completed.
+            }
         }
     }
 }
