@@ -39,6 +39,9 @@ internal static partial class McpLog
     [LoggerMessage(5010, LogLevel.Information, "MCP server {Name} failed the handshake with protocol {Version} ({Error}); trying {Next}")]
     public static partial void NegotiationRetry(ILogger logger, string name, string version, string next, string error);
 
+    [LoggerMessage(5011, LogLevel.Debug, "MCP server {Name} logged: {Message}")]
+    public static partial void ServerLogMessage(ILogger logger, string name, string message);
+
     [LoggerMessage(5020, LogLevel.Information, "MCP session {Session} started ({Client} {ClientVersion}, protocol {ProtocolVersion})")]
     public static partial void SessionStarted(ILogger logger, string session, string client, string clientVersion, string protocolVersion);
 

@@ -1,3 +1,7 @@
+// Sampling and logging are deprecated from MCP 2026-07-28 (SEP-2577, MCP9005) but part of the 2025 revisions that
+// servers and clients still speak; Plugboard relays them for those peers.
+#pragma warning disable MCP9005
+
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -9,8 +13,8 @@ using ModelContextProtocol.Protocol;
 namespace Plugboard.Runtime.Mcp;
 
 /// <summary>
-/// Wraps the official client's transport to deliver <c>notifications/progress</c> in wire order, before the response
-/// that follows them. The SDK dispatches incoming messages concurrently, so a tool's last progress notification can be
+/// Wraps the official client's transport to deliver <c>notifications/progress</c> (and log messages) in wire order, before
+/// the response that follows them. The SDK dispatches incoming messages concurrently, so a tool's last progress notification can be
 /// handled after its response and dropped; here each progress is reported synchronously as it is read, and only then is
 /// the message (and everything after it) passed on to the client.
 /// </summary>
@@ -20,6 +24,9 @@ internal sealed class McpProgressTransport(IClientTransport inner) : IClientTran
     private long _nextToken;
 
     public string Name => inner.Name;
+
+    /// <summary>Receives the parameters of each <c>notifications/message</c> (a server's log message), in wire order.</summary>
+    public Action<JsonNode?>? LogMessage { get; set; }
 
     /// <summary>Registers a progress listener under a fresh token; dispose the result when the request completed.</summary>
     public (string Token, IDisposable Registration) Listen(IProgress<JsonElement> progress)
@@ -34,6 +41,20 @@ internal sealed class McpProgressTransport(IClientTransport inner) : IClientTran
 
     private void Dispatch(JsonRpcMessage message)
     {
+        if (message is JsonRpcNotification { Method: NotificationMethods.LoggingMessageNotification } log && LogMessage is { } onLog)
+        {
+            try
+            {
+                onLog(log.Params);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // A failing listener must not break the connection.
+            }
+
+            return;
+        }
+
         if (message is not JsonRpcNotification { Method: NotificationMethods.ProgressNotification, Params: JsonObject parameters } || _listeners.IsEmpty)
         {
             return;

@@ -1,3 +1,8 @@
+// Sampling and logging are deprecated from MCP 2026-07-28 (SEP-2577, MCP9005) but part of the 2025 revisions that
+// servers and clients still speak; Plugboard relays them for those peers.
+#pragma warning disable MCP9005
+
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -53,6 +58,7 @@ internal sealed class McpServerSupervisor : IAsyncDisposable
     private McpProgressTransport? _transport;
     private McpEndpoint? _endpoint;
     private long _nextRequest;
+    private readonly ConcurrentDictionary<long, McpCaller> _callers = new();
     private TaskCompletionSource _running = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IReadOnlyList<string> _toolNames = [];
 
@@ -200,7 +206,14 @@ internal sealed class McpServerSupervisor : IAsyncDisposable
             parameters.Meta = new JsonObject { ["progressToken"] = token };
         }
 
-        var requestId = new ModelContextProtocol.Protocol.RequestId("plugboard-call-" + Interlocked.Increment(ref _nextRequest).ToString(CultureInfo.InvariantCulture));
+        var callNumber = Interlocked.Increment(ref _nextRequest);
+        var requestId = new ModelContextProtocol.Protocol.RequestId("plugboard-call-" + callNumber.ToString(CultureInfo.InvariantCulture));
+        if (McpCaller.Current is { } caller)
+        {
+            // What the server asks or logs during this call goes to the MCP client that made it.
+            _callers[callNumber] = caller;
+        }
+
         CallToolResult result;
         try
         {
@@ -223,6 +236,7 @@ internal sealed class McpServerSupervisor : IAsyncDisposable
         finally
         {
             listening?.Dispose();
+            _callers.TryRemove(callNumber, out _);
         }
 
         return JsonSerializer.SerializeToElement(result, McpJson.CallToolResult);
@@ -447,7 +461,22 @@ internal sealed class McpServerSupervisor : IAsyncDisposable
             ClientInfo = new Implementation { Name = "plugboard", Version = RuntimeInfo.Version },
             InitializationTimeout = ready,
             ProtocolVersion = protocolVersion,
+            Capabilities = new ClientCapabilities
+            {
+                Sampling = new SamplingCapability(),
+                Elicitation = new ElicitationCapability { Form = new FormElicitationCapability() },
+            },
+            Handlers = new McpClientHandlers
+            {
+                SamplingHandler = (request, _, ct) => CallerFor("sampling/createMessage", c => c.Sample is not null).Sample!(request!, ct),
+                ElicitationHandler = (request, ct) => CallerFor("elicitation/create", c => c.Elicit is not null).Elicit!(request!, ct),
+            },
         };
+        if (transport is McpProgressTransport ordered)
+        {
+            ordered.LogMessage = RelayLog;
+        }
+
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(ready);
         var handshake = McpClient.CreateAsync(transport, clientOptions, _context.Loggers, deadline.Token);
@@ -476,6 +505,37 @@ internal sealed class McpServerSupervisor : IAsyncDisposable
             var permanent = ex is McpProtocolException { ErrorCode: McpErrorCode.UnsupportedProtocolVersion } || (ex is HttpRequestException http && http.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound);
             var negotiation = !endpoint.Exited.IsCompleted && (ex is JsonException || (ex is McpException && ex.InnerException is null or JsonException));
             throw new McpStartException($"MCP server {Definition.Name} failed the MCP handshake: {ex.Message}{(permanent ? " Fix the definition (url, headers, protocolVersion) and enable it again." : string.Empty)}", permanent, ex) { NegotiationFailed = negotiation };
+        }
+    }
+
+    /// <summary>
+    /// The MCP client a server-to-client request belongs to: the caller of the calls in flight to this server, when they
+    /// all come from one MCP session that can answer it. Requests during calls from plugins or the control endpoint (no MCP
+    /// client to ask), or while calls from several sessions are in flight (no way to tell which one asks), are refused.
+    /// </summary>
+    private McpCaller CallerFor(string method, Func<McpCaller, bool> canAnswer)
+    {
+        var callers = _callers.Values.ToList();
+        var sessions = callers.Select(c => c.Session).Distinct().Count();
+        var able = callers.Where(canAnswer).ToList();
+        if (sessions == 1 && able.Count > 0)
+        {
+            return able[^1];
+        }
+
+        var why = callers.Count == 0 ? "no MCP client is calling this server's tools right now (calls from plugins or the control endpoint cannot answer it)"
+            : sessions > 1 ? "calls from several MCP clients are in flight, so it cannot tell which one is asked"
+            : "the calling MCP client did not declare that capability";
+        throw new McpProtocolException($"Plugboard cannot relay {method} from MCP server {Definition.Name}: {why}.", McpErrorCode.MethodNotFound);
+    }
+
+    /// <summary>A server's log message: into this server's log, and to the MCP clients whose calls are in flight.</summary>
+    private void RelayLog(JsonNode? parameters)
+    {
+        McpLog.ServerLogMessage(_logger, Definition.Name, parameters?.ToJsonString() ?? "{}");
+        foreach (var caller in _callers.Values.DistinctBy(c => c.Session))
+        {
+            caller.Relay(parameters);
         }
     }
 

@@ -1,3 +1,4 @@
+#pragma warning disable MCP9005 // The tests exercise sampling relays for the 2025 protocol revisions.
 using System.Text.Json;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -166,6 +167,45 @@ public sealed class McpServerTests(ServingFixture fixture) : IClassFixture<Servi
         Assert.Contains(prompts, p => p.Name == "mcp.everything.args-prompt");
         Assert.NotEmpty(qualified.Messages);
         Assert.Contains("Kyoto", JsonSerializer.Serialize(bare.Messages, McpJsonUtilities.DefaultOptions), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CallTool_HostedServerAsksForSampling_RelayedToTheCallingClient()
+    {
+        var asked = new TaskCompletionSource<CreateMessageRequestParams>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var client = await _fixture.ConnectAsync(new ModelContextProtocol.Client.McpClientOptions
+        {
+            Capabilities = new ClientCapabilities { Sampling = new SamplingCapability() },
+            Handlers = new ModelContextProtocol.Client.McpClientHandlers
+            {
+                SamplingHandler = (request, _, _) =>
+                {
+                    asked.TrySetResult(request!);
+                    return ValueTask.FromResult(new CreateMessageResult { Content = [new TextContentBlock { Text = "sampled by the test client" }], Model = "test-model", Role = Role.Assistant });
+                },
+            },
+        });
+
+        var result = await client.CallToolAsync("mcp.everything.trigger-sampling-request", new Dictionary<string, object?> { ["prompt"] = "relay me" });
+
+        Assert.Contains("relay me", JsonSerializer.Serialize((await asked.Task).Messages, McpJsonUtilities.DefaultOptions), StringComparison.Ordinal);
+        Assert.Contains("sampled by the test client", JsonSerializer.Serialize(result.Content, McpJsonUtilities.DefaultOptions), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InvokeToolAsync_HostedServerAsksForSamplingWithoutAnMcpCaller_RefusedWithTheReason()
+    {
+        string outcome;
+        try
+        {
+            outcome = (await _fixture.Runtime.InvokeToolAsync("mcp.everything.trigger-sampling-request", Json("""{"prompt":"nobody to ask"}"""))).GetRawText();
+        }
+        catch (Plugboard.Protocol.JsonRpc.JsonRpcException ex)
+        {
+            outcome = ex.Message;
+        }
+
+        Assert.Contains("cannot relay sampling/createMessage", outcome, StringComparison.Ordinal);
     }
 
     [Theory]

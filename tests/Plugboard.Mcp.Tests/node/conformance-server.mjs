@@ -126,13 +126,49 @@ server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       );
       return text(`User response: ${JSON.stringify(result)}`);
     }
-    case "test_elicitation_sep1034_defaults":
-    case "test_elicitation_sep1330_enums": {
+    case "test_elicitation_sep1034_defaults": {
       const result = await extra.sendRequest(
-        { method: "elicitation/create", params: { message: "Please review", requestedSchema: { type: "object", properties: { name: { type: "string", default: "John Doe" } } } } },
+        {
+          method: "elicitation/create",
+          params: {
+            message: "Please review your profile (defaults filled in)",
+            requestedSchema: {
+              type: "object",
+              properties: {
+                name: { type: "string", description: "User name", default: "John Doe" },
+                age: { type: "integer", description: "User age", default: 30 },
+                score: { type: "number", description: "User score", default: 95.5 },
+                status: { type: "string", description: "User status", enum: ["active", "inactive", "pending"], default: "active" },
+                verified: { type: "boolean", description: "Verification status", default: true },
+              },
+            },
+          },
+        },
         ElicitResultSchema,
       );
-      return text(`Elicitation completed: ${JSON.stringify(result)}`);
+      return text(`Elicitation completed: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`);
+    }
+    case "test_elicitation_sep1330_enums": {
+      const result = await extra.sendRequest(
+        {
+          method: "elicitation/create",
+          params: {
+            message: "Please choose",
+            requestedSchema: {
+              type: "object",
+              properties: {
+                untitledSingle: { type: "string", enum: ["option1", "option2", "option3"] },
+                titledSingle: { type: "string", oneOf: [{ const: "value1", title: "First Option" }, { const: "value2", title: "Second Option" }, { const: "value3", title: "Third Option" }] },
+                legacyEnum: { type: "string", enum: ["opt1", "opt2", "opt3"], enumNames: ["Option One", "Option Two", "Option Three"] },
+                untitledMulti: { type: "array", items: { type: "string", enum: ["option1", "option2", "option3"] } },
+                titledMulti: { type: "array", items: { anyOf: [{ const: "value1", title: "First Choice" }, { const: "value2", title: "Second Choice" }, { const: "value3", title: "Third Choice" }] } },
+              },
+            },
+          },
+        },
+        ElicitResultSchema,
+      );
+      return text(`Elicitation completed: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`);
     }
     case "test_reconnection":
       await sleep(100);

@@ -1,3 +1,7 @@
+// Sampling and logging are deprecated from MCP 2026-07-28 (SEP-2577, MCP9005) but part of the 2025 revisions that
+// servers and clients still speak; Plugboard relays them for those peers.
+#pragma warning disable MCP9005
+
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text.Json;
@@ -54,7 +58,6 @@ public sealed class PlugboardMcpServer : IDisposable
     public int SessionCount => _sessions.Count;
 
     /// <summary>The SDK options of one session: capabilities, server info and the handlers.</summary>
-#pragma warning disable MCP9005 // logging/setLevel is deprecated from 2026-07-28 but part of the 2025 revisions clients still speak.
     public McpServerOptions CreateServerOptions() => new()
     {
         ServerInfo = new Implementation { Name = _options.ServerName, Title = "Plugboard", Version = RuntimeInfo.Version },
@@ -80,7 +83,6 @@ public sealed class PlugboardMcpServer : IDisposable
             SetLoggingLevelHandler = (_, _) => ValueTask.FromResult(new EmptyResult()),
         },
     };
-#pragma warning restore MCP9005
 
     /// <summary>Creates a session on <paramref name="transport"/>; run it with <see cref="McpServer.RunAsync"/>, then call <see cref="EndSession"/>.</summary>
     public McpServer CreateSession(ITransport transport, string description)
@@ -188,6 +190,8 @@ public sealed class PlugboardMcpServer : IDisposable
         var qualified = ResolveTool(parameters.Name);
         var arguments = ToObject(parameters.Arguments);
         ProgressForwarder? progress = parameters.ProgressToken is { } token ? new ProgressForwarder(request.Server, token) : null;
+        var caller = CallerOf(request.Server);
+        McpCaller.Current = caller;
         try
         {
             var result = await _runtime.InvokeToolAsync(qualified, arguments, progress, null, cancellationToken).ConfigureAwait(false);
@@ -196,6 +200,7 @@ public sealed class PlugboardMcpServer : IDisposable
                 await progress.FlushAsync().ConfigureAwait(false);
             }
 
+            await caller.FlushAsync().ConfigureAwait(false);
             return ToCallToolResult(result);
         }
         catch (JsonRpcException ex) when (ex.Code == PlugboardErrorCodes.ToolNotFound)
@@ -207,6 +212,21 @@ public sealed class PlugboardMcpServer : IDisposable
             // Tool execution errors (invalid arguments, timeouts, a plugin or server that went away) are results the model sees.
             return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = ex.Message }], StructuredContent = ex.Data is { } data ? ErrorObject(ex.Code, data) : null };
         }
+    }
+
+    /// <summary>
+    /// This session as the caller of a registry call: hosted MCP servers' sampling and elicitation requests during the call
+    /// are asked of it (when it declared those capabilities), and their log messages are sent to it.
+    /// </summary>
+    private static McpCaller CallerOf(McpServer session)
+    {
+        var capabilities = session.ClientCapabilities;
+        var canSample = capabilities?.Sampling is not null;
+        return new McpCaller(
+            session,
+            canSample ? (request, ct) => session.SampleAsync(request, ct) : null,
+            capabilities?.Elicitation is not null ? (request, ct) => session.ElicitAsync(request, ct) : null,
+            parameters => session.SendNotificationAsync(NotificationMethods.LoggingMessageNotification, parameters, McpJsonUtilities.DefaultOptions, CancellationToken.None));
     }
 
     /// <summary>An exposed name, a registry name, or a bare tool name that only one exposed tool has.</summary>
