@@ -70,7 +70,7 @@ internal static class McpCli
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
             var endpoint = app.ApplicationServices.GetRequiredService<McpHttpEndpoint>();
-            app.ApplicationServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => endpoint.DisposeAsync().AsTask().GetAwaiter().GetResult());
+            app.ApplicationServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => _ = endpoint.DisposeAsync().AsTask());
             app.Use(async (context, nextMiddleware) =>
             {
                 if (context.Request.Path.Equals(McpHttpEndpoint.Path, StringComparison.OrdinalIgnoreCase))

@@ -40,6 +40,7 @@ internal sealed class McpHttpEndpoint : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Session> _sessions = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Timer _sweeper;
+    private Task? _disposal;
 
     public McpHttpEndpoint(PlugboardMcpServer server, Func<string> token, string tokenFile, IPAddress listenAddress, ILoggerFactory loggers)
     {
@@ -94,13 +95,23 @@ internal sealed class McpHttpEndpoint : IAsyncDisposable
         }
     }
 
-    /// <summary>Ends every session (runtime shutdown).</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>Ends every session (runtime shutdown); called when the host starts stopping and again when it is disposed.</summary>
+    public ValueTask DisposeAsync()
     {
+        lock (_sessions)
+        {
+            _disposal ??= DisposeCoreAsync();
+        }
+
+        return new ValueTask(_disposal);
+    }
+
+    private async Task DisposeCoreAsync()
+    {
+        // The token stays usable (not disposed): requests still running observe it as cancelled.
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _sweeper.DisposeAsync().ConfigureAwait(false);
         await Task.WhenAll(_sessions.Keys.ToList().Select(id => CloseAsync(id, "the runtime is stopping"))).ConfigureAwait(false);
-        _stopping.Dispose();
     }
 
     private async Task PostAsync(HttpContext context)
