@@ -226,6 +226,11 @@ public sealed partial class PlugboardRuntime
         {
             if (e.Current == PluginState.Running)
             {
+                if (state.Definition.Enabled)
+                {
+                    state.Set("Starting", null);
+                }
+
                 _ = StartBotAsync(state, CancellationToken.None);
             }
             else if (state.Definition.Enabled)

@@ -245,11 +245,13 @@ internal sealed class PluginSupervisor : IAsyncDisposable
             }
 
             consecutive++;
-            RestartCount++;
             var delay = _restarts.Delay(consecutive);
             LastError = reason;
             RuntimeLog.Crashed(_logger, Spec.Id, reason, consecutive, (long)delay.TotalMilliseconds, FormatTail());
             SetState(PluginState.Restarting, reason);
+
+            // Counted after the transition, so whoever sees the new count also sees the plugin (and its bots) not running.
+            RestartCount++;
             try
             {
                 await Task.Delay(delay, cancellation).ConfigureAwait(false);
