@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 
 namespace Plugboard.Benchmarks;
@@ -27,4 +28,23 @@ internal static class BenchmarkSupport
 
     /// <summary>The nearest-rank percentile of already sorted values.</summary>
     public static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+    /// <summary>Microseconds per call of <paramref name="call"/>, run back to back for <paramref name="seconds"/> after 50 warm-up calls.</summary>
+    public static async Task<double> PerOpAsync(double seconds, Func<Task> call)
+    {
+        for (var i = 0; i < 50; i++)
+        {
+            await call();
+        }
+
+        var count = 0;
+        var start = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(start).TotalSeconds < seconds)
+        {
+            await call();
+            count++;
+        }
+
+        return Stopwatch.GetElapsedTime(start).TotalMicroseconds / count;
+    }
 }

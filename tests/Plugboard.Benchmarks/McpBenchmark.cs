@@ -11,6 +11,8 @@ using Plugboard.Runtime.Hosting;
 using Plugboard.Runtime.Mcp;
 using Plugboard.Runtime.Storage;
 
+using static Plugboard.Benchmarks.BenchmarkSupport;
+
 namespace Plugboard.Benchmarks;
 
 /// <summary>
@@ -166,24 +168,6 @@ internal static class McpBenchmark
         return new RunningRuntime(runtime, storage);
     }
 
-    private static async Task<double> PerOpAsync(double seconds, Func<Task> call)
-    {
-        for (var i = 0; i < 50; i++)
-        {
-            await call();
-        }
-
-        var count = 0;
-        var start = Stopwatch.GetTimestamp();
-        while (Stopwatch.GetElapsedTime(start).TotalSeconds < seconds)
-        {
-            await call();
-            count++;
-        }
-
-        return Stopwatch.GetElapsedTime(start).TotalMicroseconds / count;
-    }
-
     private static async Task<(double Baseline, double Subject)> AlternateAsync(int rounds, Func<Task<double>> baseline, Func<Task<double>> subject)
     {
         var baselines = new List<double>();
@@ -205,12 +189,6 @@ internal static class McpBenchmark
         figures[key + ".baseline"] = baseline;
         figures[key + ".subject"] = subject;
         figures[key + ".ratio"] = ratio;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     private static string? FindOnPath(string program)
